@@ -40,9 +40,9 @@ gboolean ptl_quality_compare (const PtlArray *truth,
                               PtlQuality     *quality,
                               GError        **error);
 
-/* FRC between two complex 2-D arrays of the same shape (apodised with a Hann window over
- * the bounding box of the region), one value per ring of width 1 frequency pixel; the
- * half-bit threshold per ring in `threshold`. */
+/* FRC between two complex 2-D arrays of the same shape, apodised with a Hann window, one
+ * value per ring of width 1 frequency pixel; the half-bit threshold per ring in `threshold`.
+ * ptl_quality_compare crops to the region's bounding box before calling it. */
 gboolean ptl_frc (const PtlArray *a,
                   const PtlArray *b,
                   GArray        **curve,

@@ -34,8 +34,9 @@ typedef struct
   double         overlap;        /* linear overlap in (0, 1): step = (1 − overlap) · probe diameter */
   double         jitter;         /* rms random position error added to each position, metres */
   PtlProbeModel  probe_model;
-  double         probe_diameter; /* metres: aperture focus (first zero) or Gaussian FWHM */
-  double         defocus;        /* metres of propagation from the focus (aperture model) */
+  double         probe_diameter; /* metres: beam diameter at the sample (aperture: geometric
+                                  * cone plus focus, Airy first zero in focus) or Gaussian FWHM */
+  double         defocus;        /* metres from the focus to the sample (aperture model) */
   double         photons;        /* incident photons per frame: Σ|P|² */
   gboolean       poisson;        /* draw Poisson counts (else the exact intensities) */
   double         max_phase;      /* phase range of the built-in object, radians */
@@ -54,9 +55,11 @@ const char *ptl_scan_pattern_to_string (PtlScanPattern pattern);
 gboolean ptl_probe_model_from_string (const char    *text,
                                       PtlProbeModel *model,
                                       GError       **error);
+const char *ptl_probe_model_to_string (PtlProbeModel model);
 
 /* Stage positions (x, y) in metres, n of them, centred on (0, 0). `step` is the distance
- * between neighbouring points (grid pitch, ring spacing, or spiral mean spacing). */
+ * between neighbouring points (grid pitch, ring spacing, or spiral mean spacing); `jitter`
+ * is the rms of independent Gaussian errors on each axis, drawn from `seed`. */
 double *ptl_scan_pattern_positions (PtlScanPattern pattern,
                                     guint          n,
                                     double         step,
@@ -74,7 +77,8 @@ PtlArray *ptl_sim_test_object (guint   rows,
                                guint   cols,
                                double  max_phase,
                                GError **error);
-/* Object from an image file: grey value → amplitude (0.4…1) and phase (0…max_phase). */
+/* Object from an image file: grey value → amplitude (0.4…1) and phase (0…max_phase);
+ * black is the thickest sample (0.4, max_phase), white or transparent is empty (1, 0). */
 PtlArray *ptl_sim_object_from_image (const char *path,
                                      guint       rows,
                                      guint       cols,

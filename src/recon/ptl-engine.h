@@ -1,0 +1,48 @@
+/* The reconstruction engine: owns the object, probe and data on one backend and runs
+ * ePIE/rPIE sweeps over the frames in a fresh random order each iteration. */
+#pragma once
+
+#include <glib.h>
+
+#include "core/ptl-array.h"
+#include "core/ptl-params.h"
+#include "core/ptl-scan-data.h"
+#include "ptl-backend.h"
+
+G_BEGIN_DECLS
+
+typedef struct _PtlEngine PtlEngine;
+
+/* `probe` is required when params->probe_init is PTL_PROBE_INIT_MODEL and ignored otherwise.
+ * The engine borrows the backend; the scan data are copied to the backend. */
+PtlEngine *ptl_engine_new (PtlBackend           *backend,
+                           const PtlScanData    *scan,
+                           const PtlReconParams *params,
+                           const PtlArray       *probe,
+                           GError              **error);
+void       ptl_engine_free (PtlEngine *engine);
+
+/* One full sweep over every frame; appends the mean Fourier error to the history. */
+gboolean ptl_engine_iterate (PtlEngine *engine,
+                             GError   **error);
+/* Applies at the next sweep; object and probe are kept. */
+gboolean ptl_engine_set_params (PtlEngine            *engine,
+                                const PtlReconParams *params,
+                                GError              **error);
+
+guint         ptl_engine_iteration (PtlEngine *engine);
+const double *ptl_engine_errors (PtlEngine *engine,
+                                 guint     *n_errors);
+PtlArray     *ptl_engine_get_object (PtlEngine *engine,
+                                     GError   **error);
+PtlArray     *ptl_engine_get_probe (PtlEngine *engine,
+                                    GError   **error);
+/* Integer window corners actually used, (row, col) per frame. */
+const PtlPosition *ptl_engine_positions (PtlEngine *engine,
+                                         guint     *n_frames);
+
+PtlArray *ptl_probe_from_mean_pattern (const PtlScanData *scan);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PtlEngine, ptl_engine_free)
+
+G_END_DECLS

@@ -1,0 +1,72 @@
+#!/bin/sh
+# Sets up a Debian 12 machine (as root), builds PtychoLive, and runs either the main job or
+# every test suite:
+#   tools/setup.sh run    install what is missing, build, run a simulated scan headless
+#   tools/setup.sh test   install what is missing, build, run every test suite (also ASan+UBSan)
+# Safe to run again: it installs only missing packages and reuses the build folders.
+set -eu
+
+# Every package the project needs, in one list.
+PACKAGES="
+  gcc
+  libc6-dev
+  pkg-config
+  meson
+  ninja-build
+  python3
+  libglib2.0-dev
+  libgdk-pixbuf-2.0-dev
+  libfftw3-dev
+  libhdf5-dev
+  hdf5-tools
+"
+
+mode=${1:-run}
+case "$mode" in
+  run|test) ;;
+  *) echo "usage: $0 run|test" >&2; exit 2 ;;
+esac
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+missing=""
+for p in $PACKAGES; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing="$missing $p"
+  fi
+done
+if [ -n "$missing" ]; then
+  echo "Installing:$missing"
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+fi
+
+# Builds DIR with the given meson options, configuring it on first use.
+build() {
+  dir=$1; shift
+  if [ -f "$dir/build.ninja" ]; then
+    meson setup --reconfigure "$dir" "$@" >/dev/null
+  else
+    meson setup "$dir" "$@"
+  fi
+  ninja -C "$dir"
+}
+
+build build
+
+if [ "$mode" = run ]; then
+  exec ./build/src/cli/ptycholive --headless --simulate --frames 300 --iterations 100 \
+    --output build/simulated-result.cxi
+fi
+
+status=0
+meson test -C build --print-errorlogs --suite unit --suite cuda || status=$?
+
+# The sanitizer build runs the CPU code paths only: ASan and the CUDA driver's address
+# reservations do not mix.
+build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dcuda=disabled
+meson test -C build-asan --print-errorlogs --suite unit || status=$?
+
+python3 tools/test-summary.py build/meson-logs/testlog.json build-asan/meson-logs/testlog.json
+exit $status
