@@ -35,26 +35,18 @@ check_output_path (const char *path,
 }
 
 static gboolean
-measure_quality (const PtlArray    *object_truth,
-                 const PtlArray    *probe_truth,
-                 const PtlArray    *object,
-                 PtlEngine         *engine,
-                 PtlQuality        *quality,
-                 GError           **error)
+measure_quality (const PtlArray *object_truth,
+                 const PtlArray *probe_truth,
+                 const PtlArray *object,
+                 PtlEngine      *engine,
+                 PtlQuality     *quality,
+                 GError        **error)
 {
-  guint n_frames;
-  const PtlPosition *used = ptl_engine_positions (engine, &n_frames);
-  g_autofree double *positions = g_new (double, 2 * (gsize) n_frames);
+  guint n;
+  g_autofree double *positions = ptl_engine_copy_positions (engine, &n);
 
-  for (guint j = 0; j < n_frames; j++)
-    {
-      positions[2 * j] = used[j].row;
-      positions[2 * j + 1] = used[j].col;
-    }
-  g_autoptr (PtlArray) illumination = ptl_illumination_map (
-    probe_truth, positions, n_frames, ptl_array_rows (object), ptl_array_cols (object));
-  g_autoptr (PtlArray) region = ptl_quality_region (illumination, 0.3, 2);
-  return ptl_quality_compare (object_truth, object, region, quality, error);
+  return ptl_quality_compare_scan (object_truth, object, probe_truth, positions, n, quality,
+                                   error);
 }
 
 static PtlResult *

@@ -190,18 +190,9 @@ bench_engine (const ReconOptions *opts,
   if (object == NULL)
     return FALSE;
   guint n;
-  const PtlPosition *used = ptl_engine_positions (engine, &n);
-  g_autofree double *positions = g_new (double, 2 * (gsize) n);
-  for (guint j = 0; j < n; j++)
-    {
-      positions[2 * j] = used[j].row;
-      positions[2 * j + 1] = used[j].col;
-    }
-  g_autoptr (PtlArray) w = ptl_illumination_map (probe_truth, positions, n, scan->canvas_rows,
-                                                 scan->canvas_cols);
-  g_autoptr (PtlArray) region = ptl_quality_region (w, 0.3, 2);
+  g_autofree double *positions = ptl_engine_copy_positions (engine, &n);
   PtlQuality quality;
-  if (!ptl_quality_compare (object_truth, object, region, &quality, error))
+  if (!ptl_quality_compare_scan (object_truth, object, probe_truth, positions, n, &quality, error))
     return FALSE;
   g_autofree char *quality_case = g_strdup_printf ("%s, probe from the optics model and refined, "
                                                    "after %u iterations",

@@ -384,10 +384,17 @@ ptl_engine_get_probe (PtlEngine *engine,
   return download_complex (engine, engine->probe, engine->m, engine->m, error);
 }
 
-const PtlPosition *
-ptl_engine_positions (PtlEngine *engine,
-                      guint     *n_frames)
+double *
+ptl_engine_copy_positions (PtlEngine *engine,
+                           guint     *n_frames)
 {
+  double *positions = g_new (double, 2 * (gsize) engine->n_frames);
+
+  for (guint j = 0; j < engine->n_frames; j++)
+    {
+      positions[2 * j] = engine->positions[j].row;
+      positions[2 * j + 1] = engine->positions[j].col;
+    }
   *n_frames = engine->n_frames;
-  return engine->positions;
+  return positions;
 }

@@ -37,9 +37,10 @@ PtlArray     *ptl_engine_get_object (PtlEngine *engine,
                                      GError   **error);
 PtlArray     *ptl_engine_get_probe (PtlEngine *engine,
                                     GError   **error);
-/* Integer window corners actually used, (row, col) per frame. */
-const PtlPosition *ptl_engine_positions (PtlEngine *engine,
-                                         guint     *n_frames);
+/* The integer window corners actually used, (row, col) per frame, newly allocated as
+ * [n][2] doubles (the form the quality metrics and files take). */
+double *ptl_engine_copy_positions (PtlEngine *engine,
+                                   guint     *n_frames);
 
 PtlArray *ptl_probe_from_mean_pattern (const PtlScanData *scan);
 

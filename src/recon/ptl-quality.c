@@ -559,3 +559,20 @@ ptl_quality_region (const PtlArray *illumination,
     erode_line (out + c, rows, cols, erode, run);
   return region;
 }
+
+gboolean
+ptl_quality_compare_scan (const PtlArray *truth,
+                          const PtlArray *estimate,
+                          const PtlArray *probe,
+                          const double   *positions,
+                          guint           n_positions,
+                          PtlQuality     *quality,
+                          GError        **error)
+{
+  g_autoptr (PtlArray) illumination = ptl_illumination_map (probe, positions, n_positions,
+                                                            ptl_array_rows (truth),
+                                                            ptl_array_cols (truth));
+  g_autoptr (PtlArray) region = ptl_quality_region (illumination, 0.3, 2);
+
+  return ptl_quality_compare (truth, estimate, region, quality, error);
+}

@@ -40,6 +40,16 @@ gboolean ptl_quality_compare (const PtlArray *truth,
                               PtlQuality     *quality,
                               GError        **error);
 
+/* The project's figure of merit for a scan: compare over the region the scan illuminated
+ * well (W ≥ 0.3·max W for the given probe and window corners, eroded by 2 pixels). */
+gboolean ptl_quality_compare_scan (const PtlArray *truth,
+                                   const PtlArray *estimate,
+                                   const PtlArray *probe,
+                                   const double   *positions,
+                                   guint           n_positions,
+                                   PtlQuality     *quality,
+                                   GError        **error);
+
 /* FRC between two complex 2-D arrays of the same shape, apodised with a Hann window, one
  * value per ring of width 1 frequency pixel; the half-bit threshold per ring in `threshold`.
  * ptl_quality_compare crops to the region's bounding box before calling it. */

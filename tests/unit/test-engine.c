@@ -60,20 +60,12 @@ object_nrmse (Case      *c,
   g_autoptr (GError) error = NULL;
   g_autoptr (PtlArray) object = ptl_engine_get_object (engine, &error);
   guint n;
-  const PtlPosition *used = ptl_engine_positions (engine, &n);
-  g_autofree double *positions = g_new (double, 2 * (gsize) n);
+  g_autofree double *positions = ptl_engine_copy_positions (engine, &n);
   PtlQuality quality;
 
   g_assert_no_error (error);
-  for (guint j = 0; j < n; j++)
-    {
-      positions[2 * j] = used[j].row;
-      positions[2 * j + 1] = used[j].col;
-    }
-  g_autoptr (PtlArray) w = ptl_illumination_map (c->probe, positions, n, c->scan->canvas_rows,
-                                                 c->scan->canvas_cols);
-  g_autoptr (PtlArray) region = ptl_quality_region (w, 0.3, 2);
-  g_assert_true (ptl_quality_compare (c->object, object, region, &quality, &error));
+  g_assert_true (ptl_quality_compare_scan (c->object, object, c->probe, positions, n, &quality,
+                                           &error));
   g_assert_no_error (error);
   return quality.nrmse;
 }
