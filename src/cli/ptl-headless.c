@@ -127,6 +127,13 @@ ptl_headless_run (const PtlHeadlessOptions *options,
   engine = ptl_engine_new (backend, scan, &options->recon, model_probe, error);
   if (engine == NULL)
     return FALSE;
+  if (options->recon.probe_init == PTL_PROBE_INIT_MODEL)
+    g_print ("initial probe: optics model (%s, %.3g µm at %.3g µm defocus)\n",
+             ptl_probe_model_to_string (options->sim.probe_model), options->sim.probe_diameter * 1e6,
+             options->sim.defocus * 1e6);
+  else
+    g_print ("initial probe: mean pattern, defocus estimated at %.1f µm\n",
+             ptl_engine_estimated_defocus (engine) * 1e6);
 
   g_timer_start (timer);
   for (guint it = 1; it <= options->recon.iterations; it++)

@@ -164,9 +164,6 @@ main (int   argc,
   setlocale (LC_ALL, "");
   ptl_sim_params_init (&options.sim);
   ptl_recon_params_init (&options.recon);
-  /* A defocused beam is started from the optics model, as at a beamline; the mean-pattern
-   * start suits probes near focus. */
-  options.recon.probe_init = PTL_PROBE_INIT_MODEL;
   options.backend = PTL_BACKEND_AUTO;
   options.report_every = 10;
   raw.frames = (int) options.sim.n_frames;
@@ -236,7 +233,7 @@ main (int   argc,
     { "probe-update-start", 0, 0, G_OPTION_ARG_INT, &raw.probe_update_start,
       "First iteration that updates the probe", "N" },
     { "probe-init", 0, 0, G_OPTION_ARG_STRING, &raw.probe_init,
-      "Initial probe: model (the optics: aperture, defocus), mean (from the mean pattern)",
+      "Initial probe: mean (from the data: mean pattern, defocus searched), model (the optics)",
       "NAME" },
     { NULL }
   };

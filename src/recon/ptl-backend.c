@@ -23,7 +23,8 @@ struct _PtlBackend
 static GModule *
 open_cuda_module (GError **error)
 {
-  const char *dirs[] = { g_getenv ("PTL_BACKEND_DIR"), PTL_MODULE_DIR };
+  /* The environment first, then the build tree (programs run from it), then the install. */
+  const char *dirs[] = { g_getenv ("PTL_BACKEND_DIR"), PTL_BUILD_MODULE_DIR, PTL_MODULE_DIR };
 
   for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
     {
@@ -45,8 +46,8 @@ open_cuda_module (GError **error)
       return module;
     }
   g_set_error (error, PTL_BACKEND_ERROR, PTL_BACKEND_ERROR_UNAVAILABLE,
-               "This build has no CUDA module (looked in %s%s%s)",
-               dirs[0] ? dirs[0] : "", dirs[0] ? " and " : "", dirs[1]);
+               "This build has no CUDA module (looked in %s%s%s and %s)",
+               dirs[0] ? dirs[0] : "", dirs[0] ? ", " : "", dirs[1], dirs[2]);
   return NULL;
 }
 

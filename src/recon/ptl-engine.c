@@ -4,11 +4,11 @@
 
 #include "ptl-engine.h"
 
-#include <fftw3.h>
 #include <math.h>
 #include <string.h>
 
 #include "core/ptl-error.h"
+#include "ptl-probe-init.h"
 
 struct _PtlEngine
 {
@@ -22,6 +22,7 @@ struct _PtlEngine
   guint32       *order;
   GRand         *rand;
   GArray        *errors; /* double, mean Fourier error per iteration */
+  double         estimated_defocus; /* NAN unless the probe came from the mean pattern */
   float         *frame_errors;
 
   PtlBuffer  *object;
@@ -35,74 +36,17 @@ struct _PtlEngine
   PtlFftPlan *plan;
 };
 
+/* Zero frequency from the centre (stored patterns) to [0, 0] (the FFT's convention). */
 static void
-fftshift_real (const float *src,
-               float       *dst,
-               guint        m,
-               gboolean     inverse)
+ifftshift (const float *src,
+           float       *dst,
+           guint        m)
 {
-  guint h = inverse ? m - m / 2 : m / 2;
+  guint h = m - m / 2;
 
   for (guint r = 0; r < m; r++)
     for (guint c = 0; c < m; c++)
       dst[((r + h) % m) * m + (c + h) % m] = src[r * m + c];
-}
-
-/* Initial probe from the data alone: F⁻¹ of sqrt(mean pattern), centred in the window and
- * scaled so that Σ|P|² equals the brightest frame's photon count (an object of |O| ≤ 1
- * cannot make a frame brighter than the probe). */
-PtlArray *
-ptl_probe_from_mean_pattern (const PtlScanData *scan)
-{
-  guint m = scan->geometry.frame_size;
-  gsize n = (gsize) m * m;
-  const float *intensity = ptl_array_float (scan->intensity);
-  g_autofree double *mean = g_new0 (double, n);
-  g_autofree float *amp = g_new (float, n);
-  g_autofree float *shifted = g_new (float, n);
-  double max_photons = 0.0;
-
-  for (guint j = 0; j < scan->n_frames; j++)
-    {
-      double photons = 0.0;
-      for (gsize i = 0; i < n; i++)
-        {
-          float v = intensity[j * n + i];
-          mean[i] += v;
-          photons += v;
-        }
-      max_photons = MAX (max_photons, photons);
-    }
-  for (gsize i = 0; i < n; i++)
-    amp[i] = (scan->mask == NULL || scan->mask[i]) ? sqrt (mean[i] / scan->n_frames) : 0.0f;
-  fftshift_real (amp, shifted, m, TRUE);
-
-  PtlArray *probe = ptl_array_new_2d (PTL_DTYPE_COMPLEX, m, m);
-  ptl_complex *p = ptl_array_complex (probe);
-  g_autoptr (PtlArray) spectrum = ptl_array_new_2d (PTL_DTYPE_COMPLEX, m, m);
-  ptl_complex *s = ptl_array_complex (spectrum);
-  for (gsize i = 0; i < n; i++)
-    s[i] = shifted[i];
-
-  fftwf_plan plan = fftwf_plan_dft_2d ((int) m, (int) m, (fftwf_complex *) s, (fftwf_complex *) s,
-                                       FFTW_BACKWARD, FFTW_ESTIMATE);
-  fftwf_execute (plan);
-  fftwf_destroy_plan (plan);
-
-  /* Move the zero-delay peak from [0, 0] to the window centre. */
-  guint h = m / 2;
-  double power = 0.0;
-  for (guint r = 0; r < m; r++)
-    for (guint c = 0; c < m; c++)
-      {
-        ptl_complex v = s[((r + h) % m) * m + (c + h) % m];
-        p[r * m + c] = v;
-        power += crealf (v) * crealf (v) + cimagf (v) * cimagf (v);
-      }
-  float scale = power > 0.0 ? sqrt (max_photons / power) : 0.0f;
-  for (gsize i = 0; i < n; i++)
-    p[i] *= scale;
-  return probe;
 }
 
 static gboolean
@@ -126,7 +70,7 @@ upload_amplitudes (PtlEngine         *engine,
           gboolean measured = (scan->mask == NULL || scan->mask[i]) && isfinite (v);
           amp[i] = measured ? sqrtf (MAX (v, 0.0f)) : -1.0f;
         }
-      fftshift_real (amp, shifted, m, TRUE);
+      ifftshift (amp, shifted, m);
       if (!ptl_backend_upload (engine->backend, engine->amplitudes, j * n * sizeof (float),
                                shifted, n * sizeof (float), error))
         return FALSE;
@@ -157,16 +101,13 @@ place_frames (PtlEngine         *engine,
                              scan->n_frames * sizeof (PtlPosition), error);
 }
 
+/* Free space: |O| = 1, flat phase, everywhere the scan may reach. */
 static gboolean
-init_object_and_probe (PtlEngine         *engine,
-                       const PtlScanData *scan,
-                       const PtlArray    *model_probe,
-                       GError           **error)
+reset_object (PtlEngine *engine,
+              GError   **error)
 {
-  g_autoptr (PtlArray) probe = NULL;
-
-  /* Free space: |O| = 1, flat phase, everywhere the scan may reach. */
   g_autofree ptl_complex *ones = g_new (ptl_complex, engine->canvas_cols);
+
   for (guint c = 0; c < engine->canvas_cols; c++)
     ones[c] = 1.0f;
   for (guint r = 0; r < engine->canvas_rows; r++)
@@ -174,7 +115,163 @@ init_object_and_probe (PtlEngine         *engine,
                              (gsize) r * engine->canvas_cols * sizeof (ptl_complex), ones,
                              engine->canvas_cols * sizeof (ptl_complex), error))
       return FALSE;
+  return TRUE;
+}
 
+static gboolean
+upload_probe (PtlEngine      *engine,
+              const PtlArray *probe,
+              GError        **error)
+{
+  return ptl_backend_upload (engine->backend, engine->probe, 0, probe->data,
+                             ptl_array_bytes (probe), error);
+}
+
+static void
+shuffle (PtlEngine *engine,
+         guint      n)
+{
+  for (guint i = 0; i < n; i++)
+    engine->order[i] = i;
+  for (guint i = n; i > 1; i--)
+    {
+      guint j = (guint) g_rand_int_range (engine->rand, 0, (gint32) i);
+      guint32 t = engine->order[i - 1];
+      engine->order[i - 1] = engine->order[j];
+      engine->order[j] = t;
+    }
+}
+
+/* One PIE pass over frames 0…n−1 in a random order; the mean Fourier error of the pass. */
+static gboolean
+sweep (PtlEngine *engine,
+       guint      n,
+       gboolean   update_probe,
+       double    *mean_error,
+       GError   **error)
+{
+  PtlBackend *b = engine->backend;
+  const PtlReconParams *params = &engine->params;
+  PtlPieBatch batch = {
+    .object = engine->object,
+    .canvas_rows = engine->canvas_rows,
+    .canvas_cols = engine->canvas_cols,
+    .probe = engine->probe,
+    .m = engine->m,
+    .exit = engine->exit,
+    .amplitudes = engine->amplitudes,
+    .positions = engine->positions_buf,
+    .order = engine->order_buf,
+    .count = 1,
+    .errors = engine->errors_buf,
+    .scratch = engine->scratch,
+    .variant = params->algorithm == PTL_ALGORITHM_RPIE ? PTL_PIE_RPIE : PTL_PIE_EPIE,
+    .alpha = (float) params->alpha,
+    .beta = (float) params->beta,
+    .update_probe = update_probe,
+  };
+
+  shuffle (engine, n);
+  if (!ptl_backend_upload (b, engine->order_buf, 0, engine->order, n * sizeof (guint32), error))
+    return FALSE;
+
+  for (guint k = 0; k < n; k++)
+    {
+      batch.first = k;
+      if (!ptl_backend_exit_wave (b, &batch, error)
+          || !ptl_backend_fft_execute (b, engine->plan, engine->exit, 0, PTL_FFT_FORWARD, error)
+          || !ptl_backend_fourier_constraint (b, &batch, error)
+          || !ptl_backend_fft_execute (b, engine->plan, engine->exit, 0, PTL_FFT_BACKWARD, error)
+          || !ptl_backend_pie_update (b, &batch, error))
+        return FALSE;
+    }
+
+  if (!ptl_backend_download (b, engine->errors_buf, 0, engine->frame_errors, n * sizeof (float),
+                             error))
+    return FALSE;
+  double sum = 0.0;
+  for (guint j = 0; j < n; j++)
+    sum += engine->frame_errors[j];
+  *mean_error = sum / n;
+  return TRUE;
+}
+
+/* How well a candidate probe explains the first frames: the Fourier error after a few
+ * object-only sweeps from free space. The first frames of a scan lie close together, so
+ * they overlap and constrain the probe as the whole scan would. */
+#define SEARCH_FRAMES 64
+#define SEARCH_SWEEPS 8
+
+static gboolean
+candidate_error (PtlEngine      *engine,
+                 const PtlPupil *pupil,
+                 gboolean        bright_field_only,
+                 double          defocus,
+                 double         *error_value,
+                 GError        **error)
+{
+  g_autoptr (PtlArray) probe = ptl_pupil_probe (pupil, bright_field_only, defocus);
+  guint n = MIN (engine->n_frames, SEARCH_FRAMES);
+
+  if (!upload_probe (engine, probe, error) || !reset_object (engine, error))
+    return FALSE;
+  for (guint s = 0; s < SEARCH_SWEEPS; s++)
+    if (!sweep (engine, n, FALSE, error_value, error))
+      return FALSE;
+  return TRUE;
+}
+
+/* The probe from the data alone: the bright field of the mean pattern is the pupil, and
+ * the defocus that turns it into the beam at the sample is found by a coarse scan over
+ * the defocus range the window allows, refined twice around the best value. Without
+ * it a defocused beam is started as a small focal spot, and PIE stagnates. A beam
+ * without a sharp pupil (a Gaussian) is better described by the whole mean pattern at
+ * focus, which is tried first. */
+#define SEARCH_COARSE_STEPS 8 /* each side of focus */
+
+static gboolean
+probe_from_data (PtlEngine         *engine,
+                 const PtlScanData *scan,
+                 GError           **error)
+{
+  g_autoptr (PtlPupil) pupil = ptl_pupil_from_scan (scan);
+  double step = pupil->max_defocus / SEARCH_COARSE_STEPS;
+  double best = 0.0, best_error, value;
+  gboolean bright_field_only = FALSE;
+
+  if (!candidate_error (engine, pupil, FALSE, 0.0, &best_error, error))
+    return FALSE;
+  for (int k = -SEARCH_COARSE_STEPS; k <= SEARCH_COARSE_STEPS; k++)
+    {
+      if (!candidate_error (engine, pupil, TRUE, k * step, &value, error))
+        return FALSE;
+      if (value < best_error)
+        best_error = value, best = k * step, bright_field_only = TRUE;
+    }
+  for (guint round = 0; bright_field_only && round < 2; round++)
+    {
+      double centre = best;
+      step /= 3.0;
+      for (int k = -1; k <= 1; k += 2)
+        {
+          if (!candidate_error (engine, pupil, TRUE, centre + k * step, &value, error))
+            return FALSE;
+          if (value < best_error)
+            best_error = value, best = centre + k * step;
+        }
+    }
+
+  engine->estimated_defocus = best;
+  g_autoptr (PtlArray) probe = ptl_pupil_probe (pupil, bright_field_only, best);
+  return upload_probe (engine, probe, error);
+}
+
+static gboolean
+init_object_and_probe (PtlEngine         *engine,
+                       const PtlScanData *scan,
+                       const PtlArray    *model_probe,
+                       GError           **error)
+{
   if (engine->params.probe_init == PTL_PROBE_INIT_MODEL)
     {
       if (model_probe == NULL || model_probe->dtype != PTL_DTYPE_COMPLEX
@@ -184,13 +281,13 @@ init_object_and_probe (PtlEngine         *engine,
                        "A model probe of %u×%u complex values is required", engine->m, engine->m);
           return FALSE;
         }
-      probe = ptl_array_copy (model_probe);
+      if (!upload_probe (engine, model_probe, error))
+        return FALSE;
     }
-  else
-    probe = ptl_probe_from_mean_pattern (scan);
+  else if (!probe_from_data (engine, scan, error))
+    return FALSE;
 
-  return ptl_backend_upload (engine->backend, engine->probe, 0, probe->data,
-                             ptl_array_bytes (probe), error);
+  return reset_object (engine, error);
 }
 
 PtlEngine *
@@ -208,6 +305,7 @@ ptl_engine_new (PtlBackend           *backend,
   engine = g_new0 (PtlEngine, 1);
   engine->backend = backend;
   engine->params = *params;
+  engine->estimated_defocus = NAN;
   engine->m = scan->geometry.frame_size;
   engine->n_frames = scan->n_frames;
   engine->canvas_rows = scan->canvas_rows;
@@ -265,69 +363,24 @@ ptl_engine_free (PtlEngine *engine)
   g_free (engine);
 }
 
-static void
-shuffle (PtlEngine *engine)
-{
-  for (guint i = engine->n_frames; i > 1; i--)
-    {
-      guint j = (guint) g_rand_int_range (engine->rand, 0, (gint32) i);
-      guint32 t = engine->order[i - 1];
-      engine->order[i - 1] = engine->order[j];
-      engine->order[j] = t;
-    }
-}
-
 gboolean
 ptl_engine_iterate (PtlEngine *engine,
                     GError   **error)
 {
-  PtlBackend *b = engine->backend;
-  const PtlReconParams *params = &engine->params;
   guint iteration = engine->errors->len;
-  PtlPieBatch batch = {
-    .object = engine->object,
-    .canvas_rows = engine->canvas_rows,
-    .canvas_cols = engine->canvas_cols,
-    .probe = engine->probe,
-    .m = engine->m,
-    .exit = engine->exit,
-    .amplitudes = engine->amplitudes,
-    .positions = engine->positions_buf,
-    .order = engine->order_buf,
-    .count = 1,
-    .errors = engine->errors_buf,
-    .scratch = engine->scratch,
-    .variant = params->algorithm == PTL_ALGORITHM_RPIE ? PTL_PIE_RPIE : PTL_PIE_EPIE,
-    .alpha = (float) params->alpha,
-    .beta = (float) params->beta,
-    .update_probe = iteration >= params->probe_update_start,
-  };
+  double mean;
 
-  shuffle (engine);
-  if (!ptl_backend_upload (b, engine->order_buf, 0, engine->order,
-                           engine->n_frames * sizeof (guint32), error))
+  if (!sweep (engine, engine->n_frames, iteration >= engine->params.probe_update_start, &mean,
+              error))
     return FALSE;
-
-  for (guint k = 0; k < engine->n_frames; k++)
-    {
-      batch.first = k;
-      if (!ptl_backend_exit_wave (b, &batch, error)
-          || !ptl_backend_fft_execute (b, engine->plan, engine->exit, 0, PTL_FFT_FORWARD, error)
-          || !ptl_backend_fourier_constraint (b, &batch, error)
-          || !ptl_backend_fft_execute (b, engine->plan, engine->exit, 0, PTL_FFT_BACKWARD, error)
-          || !ptl_backend_pie_update (b, &batch, error))
-        return FALSE;
-    }
-
-  if (!ptl_backend_download (b, engine->errors_buf, 0, engine->frame_errors,
-                             engine->n_frames * sizeof (float), error))
-    return FALSE;
-  double sum = 0.0;
-  for (guint j = 0; j < engine->n_frames; j++)
-    sum += engine->frame_errors[j];
-  double mean = sum / engine->n_frames;
   g_array_append_val (engine->errors, mean);
   return TRUE;
+}
+
+double
+ptl_engine_estimated_defocus (PtlEngine *engine)
+{
+  return engine->estimated_defocus;
 }
 
 gboolean

@@ -42,7 +42,8 @@ PtlArray     *ptl_engine_get_probe (PtlEngine *engine,
 double *ptl_engine_copy_positions (PtlEngine *engine,
                                    guint     *n_frames);
 
-PtlArray *ptl_probe_from_mean_pattern (const PtlScanData *scan);
+/* The defocus found for a probe started from the mean pattern, metres; NAN otherwise. */
+double ptl_engine_estimated_defocus (PtlEngine *engine);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PtlEngine, ptl_engine_free)
 
