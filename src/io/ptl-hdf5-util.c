@@ -170,20 +170,46 @@ ptl_h5_complex_type_new (void)
   return type;
 }
 
-/* Any {r, i} compound of floats: complex64 and complex128 as h5py writes them. */
+/* The standard integer and IEEE float types, in either byte order: what every writer stores.
+ * HDF5 converts from anything it can describe, but a damaged type description (an odd
+ * precision or member offset) sends its conversion routines out of bounds. */
+static gboolean
+is_standard_number (hid_t type)
+{
+  const hid_t standard[] = {
+    H5T_STD_I8LE, H5T_STD_I16LE, H5T_STD_I32LE, H5T_STD_I64LE,
+    H5T_STD_U8LE, H5T_STD_U16LE, H5T_STD_U32LE, H5T_STD_U64LE,
+    H5T_STD_I8BE, H5T_STD_I16BE, H5T_STD_I32BE, H5T_STD_I64BE,
+    H5T_STD_U8BE, H5T_STD_U16BE, H5T_STD_U32BE, H5T_STD_U64BE,
+    H5T_IEEE_F32LE, H5T_IEEE_F64LE, H5T_IEEE_F32BE, H5T_IEEE_F64BE,
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (standard); i++)
+    if (H5Tequal (type, standard[i]) > 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Any {r, i} compound of two standard floats that lie inside it: complex64 and complex128
+ * as h5py writes them. */
 gboolean
 ptl_h5_type_is_complex (hid_t type)
 {
   g_auto (PtlH5Quiet) quiet = ptl_h5_quiet ();
   static const char *const members[] = { "r", "i" };
+  size_t size = H5Tget_size (type);
 
   if (H5Tget_class (type) != H5T_COMPOUND || H5Tget_nmembers (type) != 2)
     return FALSE;
   for (guint m = 0; m < G_N_ELEMENTS (members); m++)
     {
       int index = H5Tget_member_index (type, members[m]);
+      g_auto (PtlH5Id) member = index < 0 ? H5I_INVALID_HID
+                                          : H5Tget_member_type (type, (unsigned int) index);
+      size_t offset = index < 0 ? 0 : H5Tget_member_offset (type, (unsigned int) index);
 
-      if (index < 0 || H5Tget_member_class (type, (unsigned int) index) != H5T_FLOAT)
+      if (member < 0 || H5Tget_class (member) != H5T_FLOAT || !is_standard_number (member)
+          || offset > size || H5Tget_size (member) > size - offset)
         return FALSE;
     }
   return TRUE;
@@ -197,9 +223,10 @@ describe_type (hid_t type)
   switch (H5Tget_class (type))
     {
     case H5T_INTEGER:
-      return "integers";
+      return is_standard_number (type) ? "integers" : "integers of an unusual layout";
     case H5T_FLOAT:
-      return "floating-point numbers";
+      return is_standard_number (type) ? "floating-point numbers"
+                                       : "floating-point numbers of an unusual layout";
     case H5T_STRING:
       return "a string";
     case H5T_COMPOUND:
@@ -209,13 +236,15 @@ describe_type (hid_t type)
     }
 }
 
-/* Variable-length UTF-8: what h5py writes for a Python str. */
+/* Fixed-length UTF-8, as DECTRIS and many NeXus writers store text: it reads back without
+ * HDF5's global heap, which a damaged file can send astray. */
 static hid_t
-string_type_new (void)
+string_type_new (const char *value)
 {
   hid_t type = H5Tcopy (H5T_C_S1);
 
-  H5Tset_size (type, H5T_VARIABLE);
+  H5Tset_size (type, strlen (value) + 1);
+  H5Tset_strpad (type, H5T_STR_NULLTERM);
   H5Tset_cset (type, H5T_CSET_UTF8);
   return type;
 }
@@ -297,9 +326,9 @@ ptl_h5_write_string (hid_t       loc,
                      const char *value,
                      GError    **error)
 {
-  g_auto (PtlH5Id) type = string_type_new ();
+  g_auto (PtlH5Id) type = string_type_new (value);
 
-  return ptl_h5_write_scalar (loc, name, type, &value, NULL, error);
+  return ptl_h5_write_scalar (loc, name, type, value, NULL, error);
 }
 
 /* A scalar attribute on the object at @object relative to @loc ("." for @loc itself). */
@@ -334,9 +363,9 @@ ptl_h5_write_string_attribute (hid_t       loc,
                                const char *value,
                                GError    **error)
 {
-  g_auto (PtlH5Id) type = string_type_new ();
+  g_auto (PtlH5Id) type = string_type_new (value);
 
-  return ptl_h5_write_attribute (loc, object, name, type, &value, error);
+  return ptl_h5_write_attribute (loc, object, name, type, value, error);
 }
 
 gboolean
@@ -426,7 +455,7 @@ type_converts (hid_t file_type,
 
   if (ptl_h5_type_is_complex (mem_type))
     return ptl_h5_type_is_complex (file_type);
-  return found == H5T_INTEGER || found == H5T_FLOAT;
+  return (found == H5T_INTEGER || found == H5T_FLOAT) && is_standard_number (file_type);
 }
 
 static const char *

@@ -271,16 +271,16 @@ read_string_attribute (hid_t       file,
 {
   hid_t attribute = H5Aopen_by_name (file, object, name, H5P_DEFAULT, H5P_DEFAULT);
   hid_t type = H5Aget_type (attribute);
-  char *raw = NULL, *copy;
+  char *text;
 
   g_assert_cmpint (attribute, >=, 0);
-  g_assert_true (H5Tis_variable_str (type) > 0);
-  g_assert_cmpint (H5Aread (attribute, type, &raw), >=, 0);
-  copy = g_strdup (raw);
-  H5free_memory (raw);
+  g_assert_cmpint (H5Tget_class (type), ==, H5T_STRING);
+  g_assert_false (H5Tis_variable_str (type));
+  text = g_malloc0 (H5Tget_size (type) + 1);
+  g_assert_cmpint (H5Aread (attribute, type, text), >=, 0);
   H5Tclose (type);
   H5Aclose (attribute);
-  return copy;
+  return text;
 }
 
 static void
