@@ -12,36 +12,11 @@
 
 G_STATIC_ASSERT (sizeof (ptl_complex) == 2 * sizeof (float));
 
+/* Dropping the last reference closes any kind of identifier, as H5Fclose, H5Dclose… do. */
 void
 ptl_h5_id_close (PtlH5Id id)
 {
-  switch (H5Iget_type (id))
-    {
-    case H5I_FILE:
-      H5Fclose (id);
-      break;
-    case H5I_GROUP:
-      H5Gclose (id);
-      break;
-    case H5I_DATASET:
-      H5Dclose (id);
-      break;
-    case H5I_ATTR:
-      H5Aclose (id);
-      break;
-    case H5I_DATASPACE:
-      H5Sclose (id);
-      break;
-    case H5I_DATATYPE:
-      H5Tclose (id);
-      break;
-    case H5I_GENPROP_LST:
-      H5Pclose (id);
-      break;
-    default:
-      H5Idec_ref (id);
-      break;
-    }
+  H5Idec_ref (id);
 }
 
 PtlH5Quiet
@@ -100,16 +75,7 @@ object_path (hid_t       loc,
   return g_strconcat (base, g_str_has_suffix (base, "/") ? "" : "/", name, NULL);
 }
 
-static void
-set_error_valist (GError    **error,
-                  PtlIoError  code,
-                  hid_t       loc,
-                  const char *name,
-                  gboolean    with_detail,
-                  const char *format,
-                  va_list     args) G_GNUC_PRINTF (6, 0);
-
-static void
+static void G_GNUC_PRINTF (6, 0)
 set_error_valist (GError    **error,
                   PtlIoError  code,
                   hid_t       loc,
@@ -268,8 +234,8 @@ ptl_h5_create_group (hid_t       loc,
   return ptl_h5_steal (&group);
 }
 
-/* Contiguous and uncompressed: results are written once and read whole. Zero-length
- * dimensions are allowed (an empty history is a (0) dataset, not a missing one). */
+/* Contiguous and uncompressed, written in one call. Zero-length dimensions are allowed: an
+ * empty list is a (0) dataset, not a missing one. */
 gboolean
 ptl_h5_write_array (hid_t          loc,
                     const char    *name,
@@ -581,10 +547,11 @@ ptl_h5_read_string (hid_t       loc,
     {
       size_t size = H5Tget_size (type);
 
-      if (size == 0 || size > MAX_FIXED_STRING)
+      if (size > MAX_FIXED_STRING)
         {
           set_error (error, PTL_IO_ERROR_FORMAT, dataset, NULL,
-                     "a string of %" G_GSIZE_FORMAT " bytes", (gsize) size);
+                     "holds a string of %" G_GSIZE_FORMAT " bytes, more than %u", (gsize) size,
+                     MAX_FIXED_STRING);
           return NULL;
         }
       H5Tset_size (mem_type, size + 1);

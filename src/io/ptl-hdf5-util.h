@@ -3,7 +3,9 @@
  * {r, i}, and reads that check rank, shape and type before anything is allocated.
  *
  * Errors come from the PTL_IO_ERROR domain and name the HDF5 object ("/entry_1/energy"),
- * with HDF5's innermost explanation where it has one; callers prefix the file name. */
+ * with HDF5's innermost explanation where it has one; callers prefix the file name.
+ *
+ * The system's HDF5 is the serial, not thread-safe build: one thread at a time may call it. */
 #pragma once
 
 #include <glib.h>
@@ -49,7 +51,7 @@ char *ptl_h5_error_detail (void);
 hid_t    ptl_h5_complex_type_new (void);
 gboolean ptl_h5_type_is_complex (hid_t type);
 
-/* Writing. A NULL units writes no units attribute. */
+/* Writing. Strings are fixed-length UTF-8; a NULL units writes no units attribute. */
 hid_t    ptl_h5_create_group (hid_t       loc,
                               const char *name,
                               const char *nx_class,
@@ -93,8 +95,8 @@ gboolean ptl_h5_write_soft_link (hid_t       loc,
                                  const char *target,
                                  GError    **error);
 
-/* Reading. Numbers convert to the memory type (any integer or float class is accepted for a
- * number; a complex type accepts only a {r, i} compound). */
+/* Reading. Numbers convert to the memory type from any standard integer or IEEE float type;
+ * a complex memory type accepts only an {r, i} compound of such floats. */
 gboolean ptl_h5_exists (hid_t       loc,
                         const char *path);
 hid_t    ptl_h5_open_dataset (hid_t       loc,

@@ -1,69 +1,15 @@
-/* Result files: CXI 1.6 with the NXcxi_ptycho names where they cost nothing.
- *
- *   /cxi_version                                    int 160
- *   /entry_1                                        NXentry
- *     program_name                                  "ptycholive", @version
- *     image_1/                                      NXdata, the probe
- *       data                                        complex64 {r, i} (modes, rows, cols),
- *                                                   @axes "incoherent:y:x"
- *       data_space "real", data_type "amplitude", image_size (3) m, is_fft_shifted 0
- *     image_2/                                      NXdata, the object
- *       data                                        complex64 {r, i} (layers, rows, cols),
- *                                                   @axes "layer:y:x"
- *       data_space "real", data_type "electron density", image_size (3) m, is_fft_shifted 0
- *       process_1/                                  NXprocess: program, version, date (ISO 8601)
- *     instrument_1/                                 NXinstrument
- *       source_1/                                   NXsource
- *         energy                                    float64, J
- *         illumination                              soft link → /entry_1/image_1/data
- *       detector_1/                                 NXdetector
- *         distance, x_pixel_size, y_pixel_size      float64, m (pixel = detector pixel × bin)
- *     sample_1/                                     NXsample
- *       geometry_1/                                 NXcollection
- *         translation                               float64 (N, 3), m: x, y, 0 used
- *     ptycholive/                                   NXcollection
- *       pixel_size                                  float64, m (object plane)
- *       frame_size, bin                             uint32
- *       position_mapping                            JSON string for people, and the numbers
- *                                                   this reader uses as @scale (float64),
- *                                                   @swap_xy (0/1), @sign_x, @sign_y (±1)
- *       fourier_error                               float64 (iterations), possibly (0)
- *       backend                                     string, when known
- *       parameters/                                 NXparameters: algorithm, probe_init
- *                                                   (strings), iterations, probe_update_start
- *                                                   (uint32), alpha, beta, seed (uint64)
- *
- * A 2-D probe or object is stored as one mode or layer. image_size is (cols·dx, rows·dx, 0)
- * with dx the object-plane pixel; is_fft_shifted is 0 because both are real-space images in
- * their natural order. The CXI fields are the single source of the geometry: the reader
- * converts the energy back to eV and divides the pixel size by the binning, which can differ
- * from the written value in the last bit. */
+/* Writing result files (layout: ptl-result-file-private.h). */
 #include "config.h"
 
 #include "ptl-result-file.h"
 
-#include <errno.h>
-#include <glib/gstdio.h>
 #include <math.h>
 
 #include "core/ptl-error.h"
 #include "ptl-hdf5-util.h"
+#include "ptl-result-file-private.h"
 
-#define CXI_VERSION 160
-#define PROBE_DATA "/entry_1/image_1/data"
-#define OBJECT_DATA "/entry_1/image_2/data"
-#define SOURCE "/entry_1/instrument_1/source_1"
-#define DETECTOR "/entry_1/instrument_1/detector_1"
-#define TRANSLATION "/entry_1/sample_1/geometry_1/translation"
-#define APP "/entry_1/ptycholive"
-#define PARAMETERS APP "/parameters"
-
-/* Far above any scan or run, and small enough that a damaged file cannot ask for more than a
- * few hundred megabytes before anything is read. */
-#define MAX_POSITIONS (1u << 24)
-#define MAX_ERRORS (1u << 24)
-
-static const char *const probe_init_names[] = {
+const char *const _ptl_result_probe_init_names[PTL_PROBE_INIT_MODEL + 1] = {
   [PTL_PROBE_INIT_MEAN_PATTERN] = "mean-pattern",
   [PTL_PROBE_INIT_MODEL] = "model",
 };
@@ -115,11 +61,12 @@ validate_result (const PtlResult *result,
                    "The result counts positions or errors it does not hold");
       return FALSE;
     }
-  if (result->n_positions > MAX_POSITIONS || result->n_iterations > MAX_ERRORS)
+  if (result->n_positions > RESULT_MAX_POSITIONS || result->n_iterations > RESULT_MAX_ERRORS)
     {
       g_set_error (error, PTL_PARAM_ERROR, PTL_PARAM_ERROR_TOO_LARGE,
                    "At most %u positions and %u errors per result (got %u and %u)",
-                   MAX_POSITIONS, MAX_ERRORS, result->n_positions, result->n_iterations);
+                   RESULT_MAX_POSITIONS, RESULT_MAX_ERRORS, result->n_positions,
+                   result->n_iterations);
       return FALSE;
     }
   if (!(result->pixel_size > 0.0 && isfinite (result->pixel_size)))
@@ -128,7 +75,7 @@ validate_result (const PtlResult *result,
                    "The object pixel size must be positive (got %g m)", result->pixel_size);
       return FALSE;
     }
-  if ((guint) result->params.probe_init >= G_N_ELEMENTS (probe_init_names))
+  if ((guint) result->params.probe_init >= G_N_ELEMENTS (_ptl_result_probe_init_names))
     {
       g_set_error (error, PTL_PARAM_ERROR, PTL_PARAM_ERROR_INVALID,
                    "Unknown probe initialisation %d", result->params.probe_init);
@@ -196,7 +143,7 @@ write_instrument (hid_t              entry,
          && (source = ptl_h5_create_group (instrument, "source_1", "NXsource", error)) >= 0
          && ptl_h5_write_double (source, "energy", geometry->energy_ev * PTL_ELECTRONVOLT_J, "J",
                                  error)
-         && ptl_h5_write_soft_link (source, "illumination", PROBE_DATA, error)
+         && ptl_h5_write_soft_link (source, "illumination", CXI_PROBE_DATA, error)
          && (detector = ptl_h5_create_group (instrument, "detector_1", "NXdetector", error)) >= 0
          && ptl_h5_write_double (detector, "distance", geometry->distance, "m", error)
          && ptl_h5_write_double (detector, "x_pixel_size", pixel, "m", error)
@@ -240,7 +187,8 @@ write_parameters (hid_t                 app,
          && ptl_h5_write_double (group, "beta", params->beta, NULL, error)
          && ptl_h5_write_scalar (group, "probe_update_start", H5T_NATIVE_UINT,
                                  &params->probe_update_start, NULL, error)
-         && ptl_h5_write_string (group, "probe_init", probe_init_names[params->probe_init], error)
+         && ptl_h5_write_string (group, "probe_init",
+                                 _ptl_result_probe_init_names[params->probe_init], error)
          && ptl_h5_write_scalar (group, "seed", H5T_NATIVE_UINT64, &params->seed, NULL, error);
 }
 
@@ -292,7 +240,6 @@ write_app_group (hid_t            entry,
          && write_parameters (app, &result->params, error);
 }
 
-/* Every group is closed when this returns, so that closing the file flushes everything. */
 static gboolean
 write_contents (hid_t            file,
                 const PtlResult *result,
@@ -324,6 +271,16 @@ estimate_size (const PtlResult *result)
          + (256 << 10);
 }
 
+static void
+set_hdf5_error (GError    **error,
+                const char *what)
+{
+  g_autofree char *detail = ptl_h5_error_detail ();
+
+  g_set_error (error, PTL_IO_ERROR, PTL_IO_ERROR_WRITE, "%s (%s)", what,
+               detail != NULL ? detail : "no reason given");
+}
+
 /* The file is built in memory and written in one go. HDF5 then never meets a disk error,
  * after which it cannot close the file, and the file on disk is complete or absent: the
  * price is a second copy of the data while it is written. */
@@ -343,19 +300,20 @@ build_image (const char      *path,
       || H5Pset_fapl_core (access, estimate_size (result), FALSE) < 0
       || (file = H5Fcreate (path, H5F_ACC_TRUNC, H5P_DEFAULT, access)) < 0)
     {
-      g_autofree char *detail = ptl_h5_error_detail ();
-      g_set_error (error, PTL_IO_ERROR, PTL_IO_ERROR_WRITE, "cannot create an HDF5 file (%s)",
-                   detail != NULL ? detail : "no reason given");
+      set_hdf5_error (error, "cannot create an HDF5 file in memory");
       return NULL;
     }
   if (!write_contents (file, result, error))
     return NULL;
-  if (H5Fflush (file, H5F_SCOPE_LOCAL) < 0 || (length = H5Fget_file_image (file, NULL, 0)) <= 0
-      || H5Fget_file_image (file, image = g_malloc (length), length) != length)
+  if (H5Fflush (file, H5F_SCOPE_LOCAL) < 0 || (length = H5Fget_file_image (file, NULL, 0)) <= 0)
     {
-      g_autofree char *detail = ptl_h5_error_detail ();
-      g_set_error (error, PTL_IO_ERROR, PTL_IO_ERROR_WRITE, "cannot finish the file (%s)",
-                   detail != NULL ? detail : "no reason given");
+      set_hdf5_error (error, "cannot complete the file");
+      return NULL;
+    }
+  image = g_malloc (length);
+  if (H5Fget_file_image (file, image, length) != length)
+    {
+      set_hdf5_error (error, "cannot copy the file out of memory");
       return NULL;
     }
   *size = length;
@@ -402,287 +360,4 @@ ptl_result_file_write (const char      *path,
       return FALSE;
     }
   return TRUE;
-}
-
-/* A (1, rows, cols) dataset is one layer or mode: a 2-D array, as the engine holds it. */
-static PtlArray *
-read_image (hid_t       file,
-            const char *name,
-            GError    **error)
-{
-  g_auto (PtlH5Id) dataset = ptl_h5_open_dataset (file, name, error);
-  g_auto (PtlH5Id) complex_type = ptl_h5_complex_type_new ();
-  g_autoptr (PtlArray) array = NULL;
-  g_autoptr (GError) local = NULL;
-  hsize_t dims[3];
-  gsize shape[3];
-  int rank;
-  guint ndim;
-
-  if (dataset < 0
-      || !ptl_h5_get_shape (dataset, 2, 3, &rank, dims, error)
-      || !ptl_h5_check_type (dataset, complex_type, error))
-    return NULL;
-  ndim = rank == 3 && dims[0] == 1 ? 2 : (guint) rank;
-  for (guint d = 0; d < ndim; d++)
-    shape[d] = dims[rank - ndim + d];
-  array = ptl_array_try_new (PTL_DTYPE_COMPLEX, ndim, shape, &local);
-  if (array == NULL)
-    {
-      g_set_error (error, PTL_IO_ERROR, PTL_IO_ERROR_FORMAT, "%s: %s", name, local->message);
-      return NULL;
-    }
-  if (!ptl_h5_read (dataset, complex_type, array->n, array->data, error))
-    return NULL;
-  return g_steal_pointer (&array);
-}
-
-/* A value that reads but cannot describe an experiment is a format error of the file. */
-static gboolean
-format_error (GError    **error,
-              const char *where,
-              GError     *invalid)
-{
-  g_set_error (error, PTL_IO_ERROR, PTL_IO_ERROR_FORMAT, "%s: %s", where, invalid->message);
-  g_error_free (invalid);
-  return FALSE;
-}
-
-static gboolean
-read_geometry (hid_t        file,
-               PtlGeometry *geometry,
-               GError     **error)
-{
-  GError *invalid = NULL;
-  double energy, pixel;
-
-  if (!ptl_h5_read_scalar (file, SOURCE "/energy", H5T_NATIVE_DOUBLE, &energy, error)
-      || !ptl_h5_read_scalar (file, DETECTOR "/distance", H5T_NATIVE_DOUBLE, &geometry->distance,
-                              error)
-      || !ptl_h5_read_scalar (file, DETECTOR "/x_pixel_size", H5T_NATIVE_DOUBLE, &pixel, error)
-      || !ptl_h5_read_scalar (file, APP "/frame_size", H5T_NATIVE_UINT, &geometry->frame_size,
-                              error)
-      || !ptl_h5_read_scalar (file, APP "/bin", H5T_NATIVE_UINT, &geometry->bin, error))
-    return FALSE;
-  geometry->energy_ev = energy / PTL_ELECTRONVOLT_J;
-  /* A zero bin is left for the validation to name. */
-  geometry->detector_pixel = pixel / MAX (geometry->bin, 1);
-  if (!ptl_geometry_validate (geometry, &invalid))
-    return format_error (error, "/entry_1/instrument_1", invalid);
-  return TRUE;
-}
-
-static gboolean
-read_mapping (hid_t           file,
-              PtlAxisMapping *mapping,
-              GError        **error)
-{
-  const char *object = APP "/position_mapping";
-  GError *invalid = NULL;
-  int swap_xy;
-
-  if (!ptl_h5_read_attribute (file, object, "scale", H5T_NATIVE_DOUBLE, &mapping->scale, error)
-      || !ptl_h5_read_attribute (file, object, "swap_xy", H5T_NATIVE_INT, &swap_xy, error)
-      || !ptl_h5_read_attribute (file, object, "sign_x", H5T_NATIVE_INT, &mapping->sign_x, error)
-      || !ptl_h5_read_attribute (file, object, "sign_y", H5T_NATIVE_INT, &mapping->sign_y, error))
-    return FALSE;
-  if (swap_xy != 0 && swap_xy != 1)
-    {
-      g_set_error (error, PTL_IO_ERROR, PTL_IO_ERROR_FORMAT, "%s: swap_xy is %d, not 0 or 1",
-                   object, swap_xy);
-      return FALSE;
-    }
-  mapping->swap_xy = swap_xy;
-  if (!ptl_axis_mapping_validate (mapping, &invalid))
-    return format_error (error, object, invalid);
-  return TRUE;
-}
-
-static gboolean
-read_parameters (hid_t           file,
-                 PtlReconParams *params,
-                 GError        **error)
-{
-  g_autofree char *algorithm = NULL;
-  g_autofree char *probe_init = NULL;
-  GError *invalid = NULL;
-  gboolean known_init = FALSE;
-
-  if ((algorithm = ptl_h5_read_string (file, PARAMETERS "/algorithm", error)) == NULL
-      || (probe_init = ptl_h5_read_string (file, PARAMETERS "/probe_init", error)) == NULL
-      || !ptl_h5_read_scalar (file, PARAMETERS "/iterations", H5T_NATIVE_UINT,
-                              &params->iterations, error)
-      || !ptl_h5_read_scalar (file, PARAMETERS "/alpha", H5T_NATIVE_DOUBLE, &params->alpha, error)
-      || !ptl_h5_read_scalar (file, PARAMETERS "/beta", H5T_NATIVE_DOUBLE, &params->beta, error)
-      || !ptl_h5_read_scalar (file, PARAMETERS "/probe_update_start", H5T_NATIVE_UINT,
-                              &params->probe_update_start, error)
-      || !ptl_h5_read_scalar (file, PARAMETERS "/seed", H5T_NATIVE_UINT64, &params->seed, error))
-    return FALSE;
-  if (!ptl_algorithm_from_string (algorithm, &params->algorithm, &invalid))
-    return format_error (error, PARAMETERS "/algorithm", invalid);
-  for (guint i = 0; i < G_N_ELEMENTS (probe_init_names); i++)
-    if (g_strcmp0 (probe_init, probe_init_names[i]) == 0)
-      {
-        params->probe_init = i;
-        known_init = TRUE;
-      }
-  if (!known_init)
-    {
-      g_set_error (error, PTL_IO_ERROR, PTL_IO_ERROR_FORMAT,
-                   "%s: unknown probe initialisation “%s”", PARAMETERS "/probe_init", probe_init);
-      return FALSE;
-    }
-  if (!ptl_recon_params_validate (params, &invalid))
-    return format_error (error, PARAMETERS, invalid);
-  return TRUE;
-}
-
-/* A float64 (n) or (n, columns) dataset with n ≤ @max_rows; NULL for n = 0. */
-static double *
-read_rows (hid_t       file,
-           const char *name,
-           int         rank,
-           hsize_t     columns,
-           guint       max_rows,
-           guint      *n_rows,
-           GError    **error)
-{
-  g_auto (PtlH5Id) dataset = ptl_h5_open_dataset (file, name, error);
-  g_autofree double *values = NULL;
-  hsize_t dims[2] = { 0, columns };
-  int found;
-
-  if (dataset < 0 || !ptl_h5_get_shape (dataset, rank, rank, &found, dims, error))
-    return NULL;
-  if (dims[1] != columns || dims[0] > max_rows)
-    {
-      g_set_error (error, PTL_IO_ERROR, PTL_IO_ERROR_FORMAT,
-                   "%s: %" G_GUINT64_FORMAT " rows of %" G_GUINT64_FORMAT
-                   ", expected at most %u rows of %" G_GUINT64_FORMAT,
-                   name, (guint64) dims[0], (guint64) dims[1], max_rows, (guint64) columns);
-      return NULL;
-    }
-  values = g_new (double, dims[0] * columns);
-  if (!ptl_h5_read (dataset, H5T_NATIVE_DOUBLE, dims[0] * columns, values, error))
-    return NULL;
-  *n_rows = dims[0];
-  return g_steal_pointer (&values);
-}
-
-static gboolean
-read_contents (hid_t      file,
-               PtlResult *result,
-               GError   **error)
-{
-  g_autofree double *xyz = NULL;
-  GError *local = NULL;
-  int cxi_version;
-  guint n;
-
-  /* Present in every CXI file whatever its version: tells a CXI file from other HDF5. */
-  if (!ptl_h5_read_scalar (file, "/cxi_version", H5T_NATIVE_INT, &cxi_version, error))
-    return FALSE;
-  if ((result->probe = read_image (file, PROBE_DATA, error)) == NULL
-      || (result->object = read_image (file, OBJECT_DATA, error)) == NULL
-      || !read_geometry (file, &result->geometry, error)
-      || !read_mapping (file, &result->mapping, error)
-      || !read_parameters (file, &result->params, error)
-      || !ptl_h5_read_scalar (file, APP "/pixel_size", H5T_NATIVE_DOUBLE, &result->pixel_size,
-                              error))
-    return FALSE;
-  if (!(result->pixel_size > 0.0 && isfinite (result->pixel_size)))
-    {
-      g_set_error (error, PTL_IO_ERROR, PTL_IO_ERROR_FORMAT, "%s: %g m is not a pixel size",
-                   APP "/pixel_size", result->pixel_size);
-      return FALSE;
-    }
-
-  xyz = read_rows (file, TRANSLATION, 2, 3, MAX_POSITIONS, &n, &local);
-  if (local != NULL)
-    {
-      g_propagate_error (error, local);
-      return FALSE;
-    }
-  result->n_positions = n;
-  result->translation = g_new (double, 2 * (gsize) n);
-  for (gsize i = 0; i < n; i++)
-    {
-      result->translation[2 * i] = xyz[3 * i];
-      result->translation[2 * i + 1] = xyz[3 * i + 1];
-    }
-
-  result->errors = read_rows (file, APP "/fourier_error", 1, 1, MAX_ERRORS, &n, &local);
-  if (local != NULL)
-    {
-      g_propagate_error (error, local);
-      return FALSE;
-    }
-  result->n_iterations = n;
-
-  if (ptl_h5_exists (file, APP "/backend")
-      && (result->backend = ptl_h5_read_string (file, APP "/backend", error)) == NULL)
-    return FALSE;
-  return TRUE;
-}
-
-static hid_t
-open_file (const char *path,
-           GError    **error)
-{
-  GStatBuf info;
-  htri_t is_hdf5;
-  hid_t file;
-
-  if (g_stat (path, &info) != 0)
-    {
-      int saved = errno;
-      g_set_error (error, PTL_IO_ERROR, PTL_IO_ERROR_OPEN, "Cannot read %s: %s", path,
-                   g_strerror (saved));
-      return H5I_INVALID_HID;
-    }
-  if (S_ISDIR (info.st_mode))
-    {
-      g_set_error (error, PTL_IO_ERROR, PTL_IO_ERROR_OPEN, "Cannot read %s: it is a directory",
-                   path);
-      return H5I_INVALID_HID;
-    }
-  is_hdf5 = H5Fis_hdf5 (path);
-  if (is_hdf5 == 0)
-    {
-      g_set_error (error, PTL_IO_ERROR, PTL_IO_ERROR_FORMAT, "Cannot read %s: not an HDF5 file",
-                   path);
-      return H5I_INVALID_HID;
-    }
-  file = is_hdf5 > 0 ? H5Fopen (path, H5F_ACC_RDONLY, H5P_DEFAULT) : H5I_INVALID_HID;
-  if (file < 0)
-    {
-      g_autofree char *detail = ptl_h5_error_detail ();
-      g_set_error (error, PTL_IO_ERROR, is_hdf5 > 0 ? PTL_IO_ERROR_READ : PTL_IO_ERROR_OPEN,
-                   "Cannot read %s: %s (%s)", path,
-                   is_hdf5 > 0 ? "damaged or truncated HDF5 file" : "cannot open",
-                   detail != NULL ? detail : "no reason given");
-    }
-  return file;
-}
-
-PtlResult *
-ptl_result_file_read (const char *path,
-                      GError    **error)
-{
-  g_auto (PtlH5Quiet) quiet = ptl_h5_quiet ();
-  g_autoptr (PtlResult) result = NULL;
-  g_auto (PtlH5Id) file = H5I_INVALID_HID;
-
-  g_return_val_if_fail (path != NULL, NULL);
-
-  file = open_file (path, error);
-  if (file < 0)
-    return NULL;
-  result = ptl_result_new ();
-  if (!read_contents (file, result, error))
-    {
-      g_prefix_error (error, "Cannot read %s: ", path);
-      return NULL;
-    }
-  return g_steal_pointer (&result);
 }

@@ -178,12 +178,6 @@ ptl_backend_buffer_free (PtlBackend *backend,
     backend->ops->buffer_free (backend->ctx, buffer);
 }
 
-gsize
-ptl_buffer_size (const PtlBuffer *buffer)
-{
-  return buffer->bytes;
-}
-
 static gboolean
 check_range (const PtlBuffer *buffer,
              gsize            offset,

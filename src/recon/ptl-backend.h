@@ -86,7 +86,6 @@ PtlBuffer *ptl_backend_alloc (PtlBackend *backend,
                               GError    **error);
 void       ptl_backend_buffer_free (PtlBackend *backend,
                                     PtlBuffer  *buffer);
-gsize      ptl_buffer_size (const PtlBuffer *buffer);
 gboolean   ptl_backend_upload (PtlBackend *backend,
                                PtlBuffer  *dst,
                                gsize       offset,

@@ -69,6 +69,19 @@ assert_no_open_objects (void)
   g_assert_cmpint (H5Fget_obj_count (H5F_OBJ_ALL, H5F_OBJ_ALL), ==, 0);
 }
 
+/* The calling test runs again in a child, so that the parent sees that nothing (no HDF5 error
+ * stack in particular) reached stderr. TRUE in the parent, once the child has passed. */
+static gboolean
+ran_in_child (void)
+{
+  if (g_test_subprocess ())
+    return FALSE;
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("");
+  return TRUE;
+}
+
 static PtlArray *
 random_complex (GRand       *rand,
                 guint        ndim,
@@ -269,8 +282,8 @@ read_string_attribute (hid_t       file,
                        const char *object,
                        const char *name)
 {
-  hid_t attribute = H5Aopen_by_name (file, object, name, H5P_DEFAULT, H5P_DEFAULT);
-  hid_t type = H5Aget_type (attribute);
+  g_auto (PtlH5Id) attribute = H5Aopen_by_name (file, object, name, H5P_DEFAULT, H5P_DEFAULT);
+  g_auto (PtlH5Id) type = H5Aget_type (attribute);
   char *text;
 
   g_assert_cmpint (attribute, >=, 0);
@@ -278,8 +291,6 @@ read_string_attribute (hid_t       file,
   g_assert_false (H5Tis_variable_str (type));
   text = g_malloc0 (H5Tget_size (type) + 1);
   g_assert_cmpint (H5Aread (attribute, type, text), >=, 0);
-  H5Tclose (type);
-  H5Aclose (attribute);
   return text;
 }
 
@@ -289,45 +300,36 @@ read_doubles (hid_t       file,
               gsize       n,
               double     *values)
 {
-  hid_t dataset = H5Dopen2 (file, name, H5P_DEFAULT);
-  hid_t space = H5Dget_space (dataset);
+  g_auto (PtlH5Id) dataset = H5Dopen2 (file, name, H5P_DEFAULT);
+  g_auto (PtlH5Id) space = H5Dget_space (dataset);
 
   g_assert_cmpint (dataset, >=, 0);
   g_assert_cmpint (H5Sget_simple_extent_npoints (space), ==, n);
   g_assert_cmpint (H5Dread (dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values),
                    >=, 0);
-  H5Sclose (space);
-  H5Dclose (dataset);
 }
 
 /* What other CXI readers rely on, checked with plain HDF5 calls. */
 static void
-test_cxi_layout (Fixture      *fixture,
-                 gconstpointer data)
+check_cxi (hid_t            file,
+           const PtlResult *result)
 {
-  g_autoptr (GRand) rand = g_rand_new_with_seed (3);
-  g_autoptr (PtlResult) result = make_result_2d (rand, 11, 4);
-  g_autofree double *xyz = g_new (double, 3 * 11);
+  const char *illumination = "/entry_1/instrument_1/source_1/illumination";
+  g_auto (PtlH5Id) translation = H5Dopen2 (file, TRANSLATION, H5P_DEFAULT);
+  g_auto (PtlH5Id) space = H5Dget_space (translation);
+  g_auto (PtlH5Id) probe_data = H5Dopen2 (file, illumination, H5P_DEFAULT);
+  g_auto (PtlH5Id) complex_type = ptl_h5_complex_type_new ();
+  g_autoptr (PtlArray) probe = ptl_array_new_2d (PTL_DTYPE_COMPLEX, 16, 16);
+  g_autofree double *xyz = g_new (double, 3 * result->n_positions);
   g_autofree char *nx_class = NULL, *units = NULL, *target = NULL, *date_text = NULL;
   g_autofree char *mapping = NULL, *data_type = NULL;
   g_autoptr (GDateTime) date = NULL;
-  g_autoptr (PtlArray) probe = ptl_array_copy (result->probe);
-  double energy, image_size[3];
-  int cxi_version;
+  double cxi_version, energy, image_size[3];
   hsize_t dims[2];
   H5L_info_t link;
-  hid_t file, dataset, space, complex_type;
 
-  write_result (fixture->path, result);
-  file = H5Fopen (fixture->path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  g_assert_cmpint (file, >=, 0);
-
-  dataset = H5Dopen2 (file, "/cxi_version", H5P_DEFAULT);
-  g_assert_cmpint (H5Dread (dataset, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, &cxi_version),
-                   >=, 0);
-  H5Dclose (dataset);
-  g_assert_cmpint (cxi_version, ==, 160);
-
+  read_doubles (file, "/cxi_version", 1, &cxi_version);
+  g_assert_cmpfloat (cxi_version, ==, 160);
   nx_class = read_string_attribute (file, "/entry_1", "NX_class");
   g_assert_cmpstr (nx_class, ==, "NXentry");
 
@@ -336,39 +338,26 @@ test_cxi_layout (Fixture      *fixture,
   units = read_string_attribute (file, "/entry_1/instrument_1/source_1/energy", "units");
   g_assert_cmpstr (units, ==, "J");
 
-  dataset = H5Dopen2 (file, TRANSLATION, H5P_DEFAULT);
-  space = H5Dget_space (dataset);
   g_assert_cmpint (H5Sget_simple_extent_ndims (space), ==, 2);
   H5Sget_simple_extent_dims (space, dims, NULL);
-  g_assert_cmpuint (dims[0], ==, 11);
+  g_assert_cmpuint (dims[0], ==, result->n_positions);
   g_assert_cmpuint (dims[1], ==, 3);
-  H5Sclose (space);
-  H5Dclose (dataset);
-  read_doubles (file, TRANSLATION, 3 * 11, xyz);
-  for (guint i = 0; i < 11; i++)
+  read_doubles (file, TRANSLATION, 3 * result->n_positions, xyz);
+  for (guint i = 0; i < result->n_positions; i++)
     {
       assert_same_double (result->translation[2 * i], xyz[3 * i]);
       assert_same_double (result->translation[2 * i + 1], xyz[3 * i + 1]);
       assert_same_double (0.0, xyz[3 * i + 2]);
     }
 
-  g_assert_cmpint (H5Lget_info (file, "/entry_1/instrument_1/source_1/illumination", &link,
-                                H5P_DEFAULT), >=, 0);
+  g_assert_cmpint (H5Lget_info (file, illumination, &link, H5P_DEFAULT), >=, 0);
   g_assert_cmpint (link.type, ==, H5L_TYPE_SOFT);
   target = g_malloc0 (link.u.val_size);
-  H5Lget_val (file, "/entry_1/instrument_1/source_1/illumination", target, link.u.val_size,
-              H5P_DEFAULT);
+  H5Lget_val (file, illumination, target, link.u.val_size, H5P_DEFAULT);
   g_assert_cmpstr (target, ==, "/entry_1/image_1/data");
-  dataset = H5Dopen2 (file, "/entry_1/instrument_1/source_1/illumination", H5P_DEFAULT);
-  g_assert_cmpint (dataset, >=, 0);
-  memset (probe->data, 0, ptl_array_bytes (probe));
-  complex_type = ptl_h5_complex_type_new ();
-  g_assert_cmpint (H5Dread (dataset, complex_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, probe->data),
+  g_assert_cmpint (H5Dread (probe_data, complex_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, probe->data),
                    >=, 0);
-  g_assert_cmpmem (probe->data, ptl_array_bytes (probe), result->probe->data,
-                   ptl_array_bytes (result->probe));
-  H5Tclose (complex_type);
-  H5Dclose (dataset);
+  assert_same_array (result->probe, probe);
 
   read_doubles (file, "/entry_1/image_2/image_size", 3, image_size);
   assert_same_double (53 * result->pixel_size, image_size[0]);
@@ -380,7 +369,20 @@ test_cxi_layout (Fixture      *fixture,
   g_assert_nonnull (date);
   mapping = ptl_h5_read_string (file, "/entry_1/ptycholive/position_mapping", NULL);
   g_assert_cmpstr (mapping, ==, "{\"scale\":1e-06,\"swap_xy\":true,\"sign_x\":-1,\"sign_y\":1}");
+}
 
+static void
+test_cxi_layout (Fixture      *fixture,
+                 gconstpointer data)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (3);
+  g_autoptr (PtlResult) result = make_result_2d (rand, 11, 4);
+  hid_t file;
+
+  write_result (fixture->path, result);
+  file = H5Fopen (fixture->path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  g_assert_cmpint (file, >=, 0);
+  check_cxi (file, result);
   H5Fclose (file);
   assert_no_open_objects ();
 }
@@ -433,23 +435,18 @@ expect_read_error (const char *path,
   assert_no_open_objects ();
 }
 
-typedef void (*Damage) (hid_t file);
-
-/* A fresh valid result at @path, then changed by @damage. */
-static void
-write_damaged (const char *path,
-               Damage      damage)
+typedef enum
 {
-  g_autoptr (GRand) rand = g_rand_new_with_seed (5);
-  g_autoptr (PtlResult) result = make_result_2d (rand, 9, 3);
-  hid_t file;
-
-  write_result (path, result);
-  file = H5Fopen (path, H5F_ACC_RDWR, H5P_DEFAULT);
-  g_assert_cmpint (file, >=, 0);
-  damage (file);
-  g_assert_cmpint (H5Fclose (file), >=, 0);
-}
+  INTACT,
+  DELETE_ALPHA,
+  OBJECT_AS_FLOAT,
+  OBJECT_ABSURD,
+  TRANSLATION_RANK_1,
+  TRANSLATION_ABSURD,
+  BIN_ZERO,
+  UNKNOWN_ALGORITHM,
+  SCALE_AS_STRING,
+} Damage;
 
 /* Chunked and never written, so that an absurd shape costs no disk space. */
 static void
@@ -460,100 +457,94 @@ replace_dataset (hid_t          file,
                  const hsize_t *dims)
 {
   hsize_t chunk[3] = { 1, 1, 1 };
-  hid_t space = H5Screate_simple (rank, dims, NULL);
-  hid_t dcpl = H5Pcreate (H5P_DATASET_CREATE);
-  hid_t dataset;
+  g_auto (PtlH5Id) space = H5Screate_simple (rank, dims, NULL);
+  g_auto (PtlH5Id) creation = H5Pcreate (H5P_DATASET_CREATE);
+  g_auto (PtlH5Id) dataset = H5I_INVALID_HID;
 
   g_assert_cmpint (H5Ldelete (file, name, H5P_DEFAULT), >=, 0);
-  H5Pset_chunk (dcpl, rank, chunk);
-  dataset = H5Dcreate2 (file, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  H5Pset_chunk (creation, rank, chunk);
+  dataset = H5Dcreate2 (file, name, type, space, H5P_DEFAULT, creation, H5P_DEFAULT);
   g_assert_cmpint (dataset, >=, 0);
-  H5Dclose (dataset);
-  H5Pclose (dcpl);
-  H5Sclose (space);
 }
 
+/* A fresh valid result at @path, then damaged. */
 static void
-delete_alpha (hid_t file)
+write_damaged (const char *path,
+               Damage      damage)
 {
-  g_assert_cmpint (H5Ldelete (file, PARAMETERS "/alpha", H5P_DEFAULT), >=, 0);
-}
-
-static void
-object_as_float (hid_t file)
-{
-  hsize_t dims[] = { 1, 37, 53 };
-  replace_dataset (file, OBJECT_DATA, H5T_NATIVE_FLOAT, 3, dims);
-}
-
-static void
-object_absurd (hid_t file)
-{
-  hsize_t dims[] = { 1, 1 << 20, 1 << 20 };
-  hid_t type = ptl_h5_complex_type_new ();
-
-  replace_dataset (file, OBJECT_DATA, type, 3, dims);
-  H5Tclose (type);
-}
-
-static void
-translation_rank_1 (hid_t file)
-{
-  hsize_t dims[] = { 27 };
-  replace_dataset (file, TRANSLATION, H5T_NATIVE_DOUBLE, 1, dims);
-}
-
-static void
-translation_absurd (hid_t file)
-{
-  hsize_t dims[] = { (hsize_t) 1 << 40, 3 };
-  replace_dataset (file, TRANSLATION, H5T_NATIVE_DOUBLE, 2, dims);
-}
-
-static void
-bin_zero (hid_t file)
-{
+  const char *mapping = "/entry_1/ptycholive/position_mapping";
+  hsize_t object_dims[] = { 1, 37, 53 }, absurd_image[] = { 1, 1 << 20, 1 << 20 };
+  hsize_t rank_1[] = { 27 }, absurd_rows[] = { (hsize_t) 1 << 40, 3 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (5);
+  g_autoptr (PtlResult) result = make_result_2d (rand, 9, 3);
+  g_auto (PtlH5Id) complex_type = H5I_INVALID_HID;
   guint zero = 0;
-  hid_t dataset = H5Dopen2 (file, "/entry_1/ptycholive/bin", H5P_DEFAULT);
+  hid_t file;
 
-  g_assert_cmpint (H5Dwrite (dataset, H5T_NATIVE_UINT, H5S_ALL, H5S_ALL, H5P_DEFAULT, &zero), >=,
-                   0);
-  H5Dclose (dataset);
-}
-
-static void
-unknown_algorithm (hid_t file)
-{
-  g_assert_cmpint (H5Ldelete (file, PARAMETERS "/algorithm", H5P_DEFAULT), >=, 0);
-  g_assert_true (ptl_h5_write_string (file, PARAMETERS "/algorithm", "magic", NULL));
-}
-
-static void
-scale_as_string (hid_t file)
-{
-  const char *object = "/entry_1/ptycholive/position_mapping";
-
-  g_assert_cmpint (H5Adelete_by_name (file, object, "scale", H5P_DEFAULT), >=, 0);
-  g_assert_true (ptl_h5_write_string_attribute (file, object, "scale", "1e-6", NULL));
+  write_result (path, result);
+  file = H5Fopen (path, H5F_ACC_RDWR, H5P_DEFAULT);
+  g_assert_cmpint (file, >=, 0);
+  switch (damage)
+    {
+    case INTACT:
+      break;
+    case DELETE_ALPHA:
+      g_assert_cmpint (H5Ldelete (file, PARAMETERS "/alpha", H5P_DEFAULT), >=, 0);
+      break;
+    case OBJECT_AS_FLOAT:
+      replace_dataset (file, OBJECT_DATA, H5T_NATIVE_FLOAT, 3, object_dims);
+      break;
+    case OBJECT_ABSURD:
+      complex_type = ptl_h5_complex_type_new ();
+      replace_dataset (file, OBJECT_DATA, complex_type, 3, absurd_image);
+      break;
+    case TRANSLATION_RANK_1:
+      replace_dataset (file, TRANSLATION, H5T_NATIVE_DOUBLE, 1, rank_1);
+      break;
+    case TRANSLATION_ABSURD:
+      replace_dataset (file, TRANSLATION, H5T_NATIVE_DOUBLE, 2, absurd_rows);
+      break;
+    case BIN_ZERO:
+      g_assert_cmpint (H5Ldelete (file, "/entry_1/ptycholive/bin", H5P_DEFAULT), >=, 0);
+      g_assert_true (ptl_h5_write_scalar (file, "/entry_1/ptycholive/bin", H5T_NATIVE_UINT, &zero,
+                                          NULL, NULL));
+      break;
+    case UNKNOWN_ALGORITHM:
+      g_assert_cmpint (H5Ldelete (file, PARAMETERS "/algorithm", H5P_DEFAULT), >=, 0);
+      g_assert_true (ptl_h5_write_string (file, PARAMETERS "/algorithm", "magic", NULL));
+      break;
+    case SCALE_AS_STRING:
+      g_assert_cmpint (H5Adelete_by_name (file, mapping, "scale", H5P_DEFAULT), >=, 0);
+      g_assert_true (ptl_h5_write_string_attribute (file, mapping, "scale", "1e-6", NULL));
+      break;
+    }
+  g_assert_cmpint (H5Fclose (file), >=, 0);
 }
 
 static void
 test_read_errors (Fixture      *fixture,
                   gconstpointer data)
 {
+  static const struct
+  {
+    Damage      damage;
+    const char *mention;
+  } damaged[] = {
+    { DELETE_ALPHA, PARAMETERS "/alpha: missing dataset" },
+    { OBJECT_AS_FLOAT, OBJECT_DATA ": holds floating-point numbers, expected complex" },
+    { OBJECT_ABSURD, OBJECT_DATA ": Array larger than" },
+    { TRANSLATION_RANK_1, TRANSLATION ": has 1 dimensions, expected 2" },
+    { TRANSLATION_ABSURD, TRANSLATION ": 1099511627776 rows" },
+    { BIN_ZERO, "Binning must be" },
+    { UNKNOWN_ALGORITHM, PARAMETERS "/algorithm: Unknown algorithm" },
+    { SCALE_AS_STRING, "position_mapping: attribute “scale” holds a string" },
+  };
   g_autofree char *missing = g_build_filename (fixture->dir, "missing.cxi", NULL);
   g_autofree char *contents = NULL;
   gsize length;
-  hid_t file;
 
-  /* The cases run in a child, so that the parent sees whether HDF5 printed anything. */
-  if (!g_test_subprocess ())
-    {
-      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
-      g_test_trap_assert_passed ();
-      g_test_trap_assert_stderr ("");
-      return;
-    }
+  if (ran_in_child ())
+    return;
 
   expect_read_error (missing, PTL_IO_ERROR_OPEN, "No such file");
   expect_read_error (fixture->dir, PTL_IO_ERROR_OPEN, "directory");
@@ -563,33 +554,21 @@ test_read_errors (Fixture      *fixture,
   g_assert_true (g_file_set_contents (fixture->path, "\x89HDF but then nothing at all", -1, NULL));
   expect_read_error (fixture->path, PTL_IO_ERROR_FORMAT, "not an HDF5 file");
 
-  write_damaged (fixture->path, delete_alpha);
+  write_damaged (fixture->path, INTACT);
   g_assert_true (g_file_get_contents (fixture->path, &contents, &length, NULL));
   g_assert_true (g_file_set_contents (fixture->path, contents, length / 2, NULL));
   expect_read_error (fixture->path, PTL_IO_ERROR_READ, "truncated");
   g_assert_true (g_file_set_contents (fixture->path, contents, 1024, NULL));
   expect_read_error (fixture->path, PTL_IO_ERROR_READ, "truncated");
 
-  file = H5Fcreate (fixture->path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  H5Fclose (file);
+  H5Fclose (H5Fcreate (fixture->path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
   expect_read_error (fixture->path, PTL_IO_ERROR_FORMAT, "/cxi_version: missing dataset");
 
-  write_damaged (fixture->path, delete_alpha);
-  expect_read_error (fixture->path, PTL_IO_ERROR_FORMAT, PARAMETERS "/alpha: missing dataset");
-  write_damaged (fixture->path, object_as_float);
-  expect_read_error (fixture->path, PTL_IO_ERROR_FORMAT, OBJECT_DATA ": holds floating-point");
-  write_damaged (fixture->path, object_absurd);
-  expect_read_error (fixture->path, PTL_IO_ERROR_FORMAT, OBJECT_DATA ": ");
-  write_damaged (fixture->path, translation_rank_1);
-  expect_read_error (fixture->path, PTL_IO_ERROR_FORMAT, TRANSLATION ": has 1 dimensions");
-  write_damaged (fixture->path, translation_absurd);
-  expect_read_error (fixture->path, PTL_IO_ERROR_FORMAT, TRANSLATION ": ");
-  write_damaged (fixture->path, bin_zero);
-  expect_read_error (fixture->path, PTL_IO_ERROR_FORMAT, "Binning");
-  write_damaged (fixture->path, unknown_algorithm);
-  expect_read_error (fixture->path, PTL_IO_ERROR_FORMAT, "magic");
-  write_damaged (fixture->path, scale_as_string);
-  expect_read_error (fixture->path, PTL_IO_ERROR_FORMAT, "attribute “scale” holds a string");
+  for (guint i = 0; i < G_N_ELEMENTS (damaged); i++)
+    {
+      write_damaged (fixture->path, damaged[i].damage);
+      expect_read_error (fixture->path, PTL_IO_ERROR_FORMAT, damaged[i].mention);
+    }
 }
 
 static void
@@ -633,13 +612,8 @@ test_failed_write (Fixture      *fixture,
   g_autofree char *contents = NULL;
   struct rlimit limit = { 64 * 1024, 64 * 1024 };
 
-  if (!g_test_subprocess ())
-    {
-      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
-      g_test_trap_assert_passed ();
-      g_test_trap_assert_stderr ("");
-      return;
-    }
+  if (ran_in_child ())
+    return;
 
   result = make_result (rand, random_complex (rand, 2, large), random_complex (rand, 2, small), 3,
                         3);
