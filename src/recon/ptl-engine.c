@@ -5,7 +5,6 @@
 #include "ptl-engine.h"
 
 #include <math.h>
-#include <string.h>
 
 #include "core/ptl-error.h"
 #include "ptl-probe-init.h"
