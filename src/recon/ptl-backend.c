@@ -7,49 +7,14 @@
 
 #include "ptl-backend-private.h"
 
-#include <gmodule.h>
-
 #include "core/ptl-error.h"
+#include "core/ptl-module.h"
 
 struct _PtlBackend
 {
   const PtlBackendOps *ops;
   gpointer             ctx;
-  GModule             *module;
 };
-
-#define CUDA_MODULE_NAME "ptl-backend-cuda"
-
-static GModule *
-open_cuda_module (GError **error)
-{
-  /* The environment first, then the build tree (programs run from it), then the install. */
-  const char *dirs[] = { g_getenv ("PTL_BACKEND_DIR"), PTL_BUILD_MODULE_DIR, PTL_MODULE_DIR };
-
-  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
-    {
-      if (dirs[i] == NULL)
-        continue;
-      g_autofree char *path = g_module_build_path (dirs[i], CUDA_MODULE_NAME);
-      if (!g_file_test (path, G_FILE_TEST_EXISTS))
-        continue;
-      GModule *module = g_module_open (path, G_MODULE_BIND_LOCAL);
-      if (module == NULL)
-        {
-          g_set_error (error, PTL_BACKEND_ERROR, PTL_BACKEND_ERROR_UNAVAILABLE,
-                       "The CUDA module %s cannot be loaded: %s", path, g_module_error ());
-          return NULL;
-        }
-      /* Never unmapped: the CUDA runtime keeps threads and exit handlers in the module's
-       * libraries, and GLib keeps the module's static strings (error-domain names). */
-      g_module_make_resident (module);
-      return module;
-    }
-  g_set_error (error, PTL_BACKEND_ERROR, PTL_BACKEND_ERROR_UNAVAILABLE,
-               "This build has no CUDA module (looked in %s%s%s and %s)",
-               dirs[0] ? dirs[0] : "", dirs[0] ? ", " : "", dirs[1], dirs[2]);
-  return NULL;
-}
 
 static gboolean
 open_cuda (PtlBackend *backend,
@@ -58,23 +23,8 @@ open_cuda (PtlBackend *backend,
 {
   PtlBackendModuleOpen open_fn = NULL;
 
-  backend->module = open_cuda_module (error);
-  if (backend->module == NULL)
-    return FALSE;
-  if (!g_module_symbol (backend->module, PTL_BACKEND_MODULE_ENTRY, (gpointer *) &open_fn)
-      || open_fn == NULL)
-    {
-      g_set_error (error, PTL_BACKEND_ERROR, PTL_BACKEND_ERROR_UNAVAILABLE,
-                   "The CUDA module lacks its entry point: %s", g_module_error ());
-      g_clear_pointer (&backend->module, g_module_close);
-      return FALSE;
-    }
-  if (!open_fn (device, &backend->ops, &backend->ctx, error))
-    {
-      g_clear_pointer (&backend->module, g_module_close);
-      return FALSE;
-    }
-  return TRUE;
+  return ptl_cuda_module_symbol (PTL_BACKEND_MODULE_ENTRY, (gpointer *) &open_fn, error)
+         && open_fn (device, &backend->ops, &backend->ctx, error);
 }
 
 PtlBackend *
@@ -116,7 +66,6 @@ ptl_backend_free (PtlBackend *backend)
   if (backend == NULL)
     return;
   backend->ops->destroy (backend->ctx);
-  g_clear_pointer (&backend->module, g_module_close);
   g_free (backend);
 }
 
