@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/ptl-error.h"
+#include "core/ptl-simd.h"
 #include "ptl-backend-private.h"
 
 typedef struct
@@ -196,19 +197,8 @@ cpu_scale (gpointer   ctx,
   return TRUE;
 }
 
-/* The pixel loops are compiled for three instruction sets and picked at load time, so one
- * binary runs everywhere and uses AVX2/AVX-512 where the CPU has them (3–10× on these
- * loops). They work on explicit (re, im) pairs and are vectorised at -O3 with finite,
- * reassociating math: the data are finite by construction (the engine masks NaN and Inf
- * at upload), the max and sum reductions only vectorise that way (their order then
- * differs from a scalar loop's, as on a GPU), and divisions and square roots become the
- * hardware estimates plus a Newton step (~1e-7 relative). */
-#define PIXEL_LOOP                                                                               \
-  __attribute__ ((target_clones ("arch=x86-64-v4", "arch=x86-64-v3", "default"),               \
-                  optimize ("O3", "finite-math-only", "unsafe-math-optimizations")))
-
 /* exit = P · O and the maxima of |P|² and |O|² over one row. */
-PIXEL_LOOP static void
+PTL_PIXEL_LOOP static void
 exit_wave_row (const float *restrict p,
                const float *restrict o,
                float *restrict       e,
@@ -262,7 +252,7 @@ cpu_exit_wave (gpointer           ctx,
 /* Modulus replacement on one frame; returns Σ (|Ψ| − a)² over measured pixels and counts
  * them. A negative amplitude marks a masked pixel, which keeps the model. One reciprocal
  * square root per pixel serves both the modulus and the factor. */
-PIXEL_LOOP static float
+PTL_PIXEL_LOOP static float
 constrain_frame (float *restrict       psi,
                  const float *restrict amp,
                  gsize                 n,
@@ -316,7 +306,7 @@ cpu_fourier_constraint (gpointer           ctx,
 
 /* One row of the PIE update. Both variants are written as step = 1 / (a·|x|² + b):
  * ePIE has a = 0, b = max/step; rPIE has a = 1 − α, b = α·max. */
-PIXEL_LOOP static void
+PTL_PIXEL_LOOP static void
 update_object_and_probe_row (float *restrict       o,
                              float *restrict       p,
                              const float *restrict e,
@@ -341,7 +331,7 @@ update_object_and_probe_row (float *restrict       o,
     }
 }
 
-PIXEL_LOOP static void
+PTL_PIXEL_LOOP static void
 update_object_row (float *restrict       o,
                    const float *restrict p,
                    const float *restrict e,
