@@ -48,6 +48,27 @@ cudaError_t ptl_cuda_fourier_constraint (cudaStream_t          stream,
 cudaError_t ptl_cuda_pie_update (cudaStream_t          stream,
                                  const PtlCudaPieArgs *args);
 
+/* One chunk of frames for the fused preprocessing kernel (ptl-preprocess-plan.h). */
+typedef struct
+{
+  const unsigned short *raw;         /* [frames][crop][crop]: the crops, packed */
+  const float          *dark;        /* [crop][crop] */
+  const float          *scale;       /* [crop][crop] */
+  const unsigned char  *static_mask; /* [m][m] */
+  float                *patterns;    /* [frames][m][m] */
+  unsigned char        *masks;       /* [frames][m][m] */
+  unsigned int          crop;
+  unsigned int          bin;
+  unsigned int          frames;      /* at most PTL_CUDA_PREPROCESS_MAX_FRAMES */
+  unsigned int          saturation;  /* raw ≥ this is saturated; 65536 for no limit */
+} PtlCudaPreprocessArgs;
+
+/* Frames in one launch: one grid row per frame. */
+#define PTL_CUDA_PREPROCESS_MAX_FRAMES 65535u
+
+cudaError_t ptl_cuda_preprocess (cudaStream_t                 stream,
+                                 const PtlCudaPreprocessArgs *args);
+
 #ifdef __cplusplus
 }
 #endif
