@@ -14,6 +14,7 @@ PACKAGES="
   meson
   ninja-build
   python3
+  python3-numpy
   libglib2.0-dev
   libgdk-pixbuf-2.0-dev
   libfftw3-dev
