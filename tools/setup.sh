@@ -20,6 +20,10 @@ PACKAGES="
   libfftw3-dev
   libhdf5-dev
   hdf5-tools
+  liblz4-dev
+  libcbor-dev
+  libjson-glib-dev
+  libzmq3-dev
 "
 
 mode=${1:-run}
