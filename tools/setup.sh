@@ -66,12 +66,12 @@ if [ "$mode" = run ]; then
 fi
 
 status=0
-meson test -C build --print-errorlogs --suite unit --suite cuda || status=$?
+meson test -C build --print-errorlogs --suite unit --suite integration --suite cuda || status=$?
 
 # The sanitizer build runs the CPU code paths only: ASan and the CUDA driver's address
 # reservations do not mix.
 build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dcuda=disabled
-meson test -C build-asan --print-errorlogs --suite unit || status=$?
+meson test -C build-asan --print-errorlogs --suite unit --suite integration || status=$?
 
 python3 tools/test-summary.py build/meson-logs/testlog.json build-asan/meson-logs/testlog.json
 exit $status

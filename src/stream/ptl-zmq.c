@@ -1,0 +1,273 @@
+#include "config.h"
+
+#define G_LOG_DOMAIN "Ptl-Stream"
+
+#include "ptl-zmq.h"
+
+#include <errno.h>
+#include <zmq.h>
+
+#include "core/ptl-error.h"
+
+static const int socket_types[] = {
+  [PTL_ZMQ_PULL] = ZMQ_PULL,
+  [PTL_ZMQ_SUB] = ZMQ_SUB,
+  [PTL_ZMQ_PUSH] = ZMQ_PUSH,
+  [PTL_ZMQ_PUB] = ZMQ_PUB,
+};
+
+/* One context for the process: ZMQ contexts are thread-safe and cheap to share. */
+static void *
+shared_context (void)
+{
+  static gsize once;
+  static void *context;
+
+  if (g_once_init_enter (&once))
+    {
+      context = zmq_ctx_new ();
+      g_once_init_leave (&once, 1);
+    }
+  return context;
+}
+
+static void
+set_zmq_error (GError    **error,
+               const char *what,
+               const char *endpoint)
+{
+  g_set_error (error, PTL_IO_ERROR, PTL_IO_ERROR_OPEN, "%s %s: %s", what, endpoint,
+               zmq_strerror (zmq_errno ()));
+}
+
+static void *
+open_socket (PtlZmqKind          kind,
+             const char         *endpoint,
+             gboolean            bind,
+             const PtlZmqLimits *limits,
+             GError            **error)
+{
+  void *socket = zmq_socket (shared_context (), socket_types[kind]);
+  int linger = 0;
+
+  if (socket == NULL)
+    {
+      set_zmq_error (error, "Cannot create a socket for", endpoint);
+      return NULL;
+    }
+  zmq_setsockopt (socket, ZMQ_LINGER, &linger, sizeof linger);
+  if (limits != NULL)
+    {
+      zmq_setsockopt (socket, ZMQ_RCVHWM, &limits->receive_hwm, sizeof limits->receive_hwm);
+      zmq_setsockopt (socket, ZMQ_MAXMSGSIZE, &limits->max_message_size,
+                      sizeof limits->max_message_size);
+      zmq_setsockopt (socket, ZMQ_RECONNECT_IVL_MAX, &limits->reconnect_ivl_max,
+                      sizeof limits->reconnect_ivl_max);
+    }
+  if (kind == PTL_ZMQ_SUB)
+    zmq_setsockopt (socket, ZMQ_SUBSCRIBE, "", 0);
+  if ((bind ? zmq_bind (socket, endpoint) : zmq_connect (socket, endpoint)) != 0)
+    {
+      set_zmq_error (error, bind ? "Cannot bind" : "Cannot connect to", endpoint);
+      zmq_close (socket);
+      return NULL;
+    }
+  return socket;
+}
+
+struct _PtlZmqReceiver
+{
+  void          *socket;
+  void          *control;   /* our end of the inproc pair that stops the thread */
+  char          *control_endpoint;
+  GThread       *thread;
+  PtlZmqPartFunc func;
+  gpointer       user_data;
+  GMutex         lock;
+  PtlZmqCounters counters;
+};
+
+static void
+free_message (gpointer data)
+{
+  zmq_msg_close (data);
+  g_free (data);
+}
+
+/* The thread owns the data socket and the other end of the control pair; it drains every
+ * available part before polling again (ZMQ's readiness is edge-like). */
+static gpointer
+receive_loop (gpointer data)
+{
+  PtlZmqReceiver *r = data;
+  void *stop = zmq_socket (shared_context (), ZMQ_PAIR);
+  zmq_pollitem_t items[2];
+
+  zmq_connect (stop, r->control_endpoint);
+  items[0] = (zmq_pollitem_t) { .socket = r->socket, .events = ZMQ_POLLIN };
+  items[1] = (zmq_pollitem_t) { .socket = stop, .events = ZMQ_POLLIN };
+
+  for (;;)
+    {
+      if (zmq_poll (items, 2, -1) < 0 && zmq_errno () != EINTR)
+        break;
+      if (items[1].revents & ZMQ_POLLIN)
+        break;
+      while (TRUE)
+        {
+          zmq_msg_t *msg = g_new (zmq_msg_t, 1);
+          zmq_msg_init (msg);
+          if (zmq_msg_recv (msg, r->socket, ZMQ_DONTWAIT) < 0)
+            {
+              free_message (msg);
+              break;
+            }
+          gboolean more = zmq_msg_more (msg);
+          gsize size = zmq_msg_size (msg);
+          GBytes *part = g_bytes_new_with_free_func (zmq_msg_data (msg), size, free_message, msg);
+          g_mutex_lock (&r->lock);
+          r->counters.parts++;
+          r->counters.bytes += size;
+          r->counters.messages += !more;
+          g_mutex_unlock (&r->lock);
+          r->func (part, more, r->user_data);
+        }
+    }
+  zmq_close (stop);
+  return NULL;
+}
+
+PtlZmqReceiver *
+ptl_zmq_receiver_new (const char         *endpoint,
+                      PtlZmqKind          kind,
+                      gboolean            bind,
+                      const PtlZmqLimits *limits,
+                      PtlZmqPartFunc      func,
+                      gpointer            user_data,
+                      GError            **error)
+{
+  static gint serial;
+  PtlZmqLimits defaults = PTL_ZMQ_LIMITS_DEFAULT;
+  PtlZmqReceiver *r;
+
+  g_return_val_if_fail (kind == PTL_ZMQ_PULL || kind == PTL_ZMQ_SUB, NULL);
+  r = g_new0 (PtlZmqReceiver, 1);
+  r->func = func;
+  r->user_data = user_data;
+  g_mutex_init (&r->lock);
+  r->socket = open_socket (kind, endpoint, bind, limits ? limits : &defaults, error);
+  if (r->socket == NULL)
+    {
+      g_mutex_clear (&r->lock);
+      g_free (r);
+      return NULL;
+    }
+  r->control_endpoint = g_strdup_printf ("inproc://ptl-receiver-%d", g_atomic_int_add (&serial, 1));
+  r->control = zmq_socket (shared_context (), ZMQ_PAIR);
+  zmq_bind (r->control, r->control_endpoint);
+  r->thread = g_thread_new ("ptl-zmq-receive", receive_loop, r);
+  return r;
+}
+
+void
+ptl_zmq_receiver_free (PtlZmqReceiver *r)
+{
+  if (r == NULL)
+    return;
+  zmq_send (r->control, "", 0, 0);
+  g_thread_join (r->thread);
+  zmq_close (r->control);
+  zmq_close (r->socket);
+  g_free (r->control_endpoint);
+  g_mutex_clear (&r->lock);
+  g_free (r);
+}
+
+PtlZmqCounters
+ptl_zmq_receiver_counters (PtlZmqReceiver *r)
+{
+  g_mutex_lock (&r->lock);
+  PtlZmqCounters counters = r->counters;
+  g_mutex_unlock (&r->lock);
+  return counters;
+}
+
+struct _PtlZmqSender
+{
+  void *socket;
+  char *endpoint;
+};
+
+PtlZmqSender *
+ptl_zmq_sender_new (const char *endpoint,
+                    PtlZmqKind  kind,
+                    gboolean    bind,
+                    GError    **error)
+{
+  g_return_val_if_fail (kind == PTL_ZMQ_PUSH || kind == PTL_ZMQ_PUB, NULL);
+  void *socket = open_socket (kind, endpoint, bind, NULL, error);
+  char last[256] = "";
+  size_t last_size = sizeof last;
+
+  if (socket == NULL)
+    return NULL;
+  PtlZmqSender *s = g_new0 (PtlZmqSender, 1);
+  s->socket = socket;
+  if (bind && zmq_getsockopt (socket, ZMQ_LAST_ENDPOINT, last, &last_size) == 0)
+    s->endpoint = g_strdup (last);
+  else
+    s->endpoint = g_strdup (endpoint);
+  return s;
+}
+
+void
+ptl_zmq_sender_free (PtlZmqSender *s)
+{
+  if (s == NULL)
+    return;
+  zmq_close (s->socket);
+  g_free (s->endpoint);
+  g_free (s);
+}
+
+const char *
+ptl_zmq_sender_endpoint (PtlZmqSender *s)
+{
+  return s->endpoint;
+}
+
+static void
+release_bytes (void *data,
+               void *hint)
+{
+  g_bytes_unref (hint);
+}
+
+gboolean
+ptl_zmq_sender_send (PtlZmqSender *s,
+                     GPtrArray    *parts,
+                     GError      **error)
+{
+  for (guint i = 0; i < parts->len; i++)
+    {
+      GBytes *bytes = g_ptr_array_index (parts, i);
+      gsize size;
+      gconstpointer data = g_bytes_get_data (bytes, &size);
+      zmq_msg_t msg;
+
+      if (size == 0)
+        zmq_msg_init (&msg);
+      else
+        zmq_msg_init_data (&msg, (void *) data, size, release_bytes, g_bytes_ref (bytes));
+      while (zmq_msg_send (&msg, s->socket, i + 1 < parts->len ? ZMQ_SNDMORE : 0) < 0)
+        {
+          if (zmq_errno () == EINTR)
+            continue;
+          g_set_error (error, PTL_IO_ERROR, PTL_IO_ERROR_WRITE, "Cannot send to %s: %s",
+                       s->endpoint, zmq_strerror (zmq_errno ()));
+          zmq_msg_close (&msg);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
