@@ -24,6 +24,7 @@ PACKAGES="
   libcbor-dev
   libjson-glib-dev
   libzmq3-dev
+  clang
 "
 
 mode=${1:-run}
@@ -73,5 +74,11 @@ meson test -C build --print-errorlogs --suite unit --suite integration --suite c
 build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dcuda=disabled
 meson test -C build-asan --print-errorlogs --suite unit --suite integration || status=$?
 
-python3 tools/test-summary.py build/meson-logs/testlog.json build-asan/meson-logs/testlog.json
+# The decoders under libFuzzer (clang), a short smoke run each from an empty corpus.
+CC=clang build build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false \
+  -Dcuda=disabled
+meson test -C build-fuzz --print-errorlogs --suite fuzz || status=$?
+
+python3 tools/test-summary.py build/meson-logs/testlog.json build-asan/meson-logs/testlog.json \
+  build-fuzz/meson-logs/testlog.json
 exit $status

@@ -161,7 +161,7 @@ is_standard_number (hid_t type)
 gboolean
 ptl_h5_type_is_complex (hid_t type)
 {
-  g_auto (PtlH5Quiet) quiet = ptl_h5_quiet ();
+  g_auto (PtlH5Quiet) quiet G_GNUC_UNUSED = ptl_h5_quiet ();
   static const char *const members[] = { "r", "i" };
   size_t size = H5Tget_size (type);
 
@@ -221,7 +221,7 @@ ptl_h5_create_group (hid_t       loc,
                      const char *nx_class,
                      GError    **error)
 {
-  g_auto (PtlH5Quiet) quiet = ptl_h5_quiet ();
+  g_auto (PtlH5Quiet) quiet G_GNUC_UNUSED = ptl_h5_quiet ();
   g_auto (PtlH5Id) group = H5Gcreate2 (loc, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
 
   if (group < 0)
@@ -246,7 +246,7 @@ ptl_h5_write_array (hid_t          loc,
                     const char    *units,
                     GError       **error)
 {
-  g_auto (PtlH5Quiet) quiet = ptl_h5_quiet ();
+  g_auto (PtlH5Quiet) quiet G_GNUC_UNUSED = ptl_h5_quiet ();
   g_auto (PtlH5Id) space = rank == 0 ? H5Screate (H5S_SCALAR) : H5Screate_simple (rank, dims, NULL);
   g_auto (PtlH5Id) dataset = H5I_INVALID_HID;
 
@@ -306,7 +306,7 @@ ptl_h5_write_attribute (hid_t         loc,
                         gconstpointer value,
                         GError      **error)
 {
-  g_auto (PtlH5Quiet) quiet = ptl_h5_quiet ();
+  g_auto (PtlH5Quiet) quiet G_GNUC_UNUSED = ptl_h5_quiet ();
   g_auto (PtlH5Id) space = H5Screate (H5S_SCALAR);
   g_auto (PtlH5Id) attribute = H5I_INVALID_HID;
 
@@ -340,7 +340,7 @@ ptl_h5_write_soft_link (hid_t       loc,
                         const char *target,
                         GError    **error)
 {
-  g_auto (PtlH5Quiet) quiet = ptl_h5_quiet ();
+  g_auto (PtlH5Quiet) quiet G_GNUC_UNUSED = ptl_h5_quiet ();
 
   if (H5Lcreate_soft (target, loc, name, H5P_DEFAULT, H5P_DEFAULT) < 0)
     {
@@ -355,7 +355,7 @@ gboolean
 ptl_h5_exists (hid_t       loc,
                const char *path)
 {
-  g_auto (PtlH5Quiet) quiet = ptl_h5_quiet ();
+  g_auto (PtlH5Quiet) quiet G_GNUC_UNUSED = ptl_h5_quiet ();
 
   return H5Lexists (loc, path, H5P_DEFAULT) > 0;
 }
@@ -365,7 +365,7 @@ ptl_h5_open_dataset (hid_t       loc,
                      const char *name,
                      GError    **error)
 {
-  g_auto (PtlH5Quiet) quiet = ptl_h5_quiet ();
+  g_auto (PtlH5Quiet) quiet G_GNUC_UNUSED = ptl_h5_quiet ();
   hid_t dataset;
 
   if (!ptl_h5_exists (loc, name))
@@ -388,7 +388,7 @@ ptl_h5_get_shape (hid_t    dataset,
                   hsize_t *dims,
                   GError **error)
 {
-  g_auto (PtlH5Quiet) quiet = ptl_h5_quiet ();
+  g_auto (PtlH5Quiet) quiet G_GNUC_UNUSED = ptl_h5_quiet ();
   g_auto (PtlH5Id) space = H5Dget_space (dataset);
   int found = space < 0 ? -1 : H5Sget_simple_extent_ndims (space);
 
@@ -435,7 +435,7 @@ ptl_h5_check_type (hid_t    dataset,
                    hid_t    mem_type,
                    GError **error)
 {
-  g_auto (PtlH5Quiet) quiet = ptl_h5_quiet ();
+  g_auto (PtlH5Quiet) quiet G_GNUC_UNUSED = ptl_h5_quiet ();
   g_auto (PtlH5Id) type = H5Dget_type (dataset);
 
   if (type < 0)
@@ -461,7 +461,7 @@ ptl_h5_read (hid_t    dataset,
              gpointer buffer,
              GError **error)
 {
-  g_auto (PtlH5Quiet) quiet = ptl_h5_quiet ();
+  g_auto (PtlH5Quiet) quiet G_GNUC_UNUSED = ptl_h5_quiet ();
   g_auto (PtlH5Id) space = H5Dget_space (dataset);
   hssize_t n = space < 0 ? -1 : H5Sget_simple_extent_npoints (space);
 
@@ -506,7 +506,7 @@ ptl_h5_read_string (hid_t       loc,
                     const char *name,
                     GError    **error)
 {
-  g_auto (PtlH5Quiet) quiet = ptl_h5_quiet ();
+  g_auto (PtlH5Quiet) quiet G_GNUC_UNUSED = ptl_h5_quiet ();
   g_auto (PtlH5Id) dataset = ptl_h5_open_dataset (loc, name, error);
   g_auto (PtlH5Id) type = H5I_INVALID_HID;
   g_auto (PtlH5Id) space = H5I_INVALID_HID;
@@ -580,7 +580,7 @@ ptl_h5_read_attribute (hid_t       loc,
                        gpointer    value,
                        GError    **error)
 {
-  g_auto (PtlH5Quiet) quiet = ptl_h5_quiet ();
+  g_auto (PtlH5Quiet) quiet G_GNUC_UNUSED = ptl_h5_quiet ();
   g_auto (PtlH5Id) attribute = H5Aopen_by_name (loc, object, name, H5P_DEFAULT, H5P_DEFAULT);
   g_auto (PtlH5Id) type = H5I_INVALID_HID;
   g_auto (PtlH5Id) space = H5I_INVALID_HID;

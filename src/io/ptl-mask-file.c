@@ -120,7 +120,7 @@ ptl_mask_file_read (const char *path,
                     guint       cols,
                     GError    **error)
 {
-  g_auto (PtlH5Quiet) quiet = ptl_h5_quiet ();
+  g_auto (PtlH5Quiet) quiet G_GNUC_UNUSED = ptl_h5_quiet ();
   g_auto (PtlH5Id) file = H5I_INVALID_HID;
   g_auto (PtlH5Id) dataset = H5I_INVALID_HID;
   const char *name = NULL;

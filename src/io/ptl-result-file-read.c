@@ -280,7 +280,7 @@ PtlResult *
 ptl_result_file_read (const char *path,
                       GError    **error)
 {
-  g_auto (PtlH5Quiet) quiet = ptl_h5_quiet ();
+  g_auto (PtlH5Quiet) quiet G_GNUC_UNUSED = ptl_h5_quiet ();
   g_autoptr (PtlResult) result = NULL;
   g_auto (PtlH5Id) file = H5I_INVALID_HID;
 

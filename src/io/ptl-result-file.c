@@ -290,7 +290,7 @@ build_image (const char      *path,
              gsize           *size,
              GError         **error)
 {
-  g_auto (PtlH5Quiet) quiet = ptl_h5_quiet ();
+  g_auto (PtlH5Quiet) quiet G_GNUC_UNUSED = ptl_h5_quiet ();
   g_auto (PtlH5Id) access = H5Pcreate (H5P_FILE_ACCESS);
   g_auto (PtlH5Id) file = H5I_INVALID_HID;
   g_autofree char *image = NULL;

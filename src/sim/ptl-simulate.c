@@ -118,7 +118,7 @@ _ptl_sim_fft_plan (guint m,
 
   g_once (&planner_once, make_planner_thread_safe, NULL);
 
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&lock);
+  g_autoptr (GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&lock);
   if (plans == NULL)
     plans = g_hash_table_new (NULL, NULL);
 
