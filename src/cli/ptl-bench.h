@@ -28,5 +28,7 @@ void  print_row (const BenchRow *row);
 
 int   bench_preprocess (int    argc,
                         char **argv);
+int   bench_stream (int    argc,
+                    char **argv);
 
 G_END_DECLS

@@ -196,7 +196,8 @@ main (int   argc,
       g_print ("Usage: ptycholive-bench MODE [OPTIONS]\n\n"
                "Modes:\n"
                "  recon        engine cost per frame-iteration against the FFT floor, and NRMSE\n"
-               "  preprocess   raw-frame preprocessing against the naive NumPy routine\n\n"
+               "  preprocess   raw-frame preprocessing against the naive NumPy routine\n"
+               "  stream       bitshuffle+LZ4 decoding of a whole frame and of a crop's rows\n\n"
                "Each result is one JSON object per line.\n");
       return argc < 2 ? EXIT_USAGE : EXIT_SUCCESS;
     }
@@ -204,6 +205,8 @@ main (int   argc,
     return bench_recon (argc - 1, argv + 1);
   if (g_str_equal (argv[1], "preprocess"))
     return bench_preprocess (argc - 1, argv + 1);
-  g_printerr ("ptycholive-bench: unknown mode “%s” (known: recon, preprocess)\n", argv[1]);
+  if (g_str_equal (argv[1], "stream"))
+    return bench_stream (argc - 1, argv + 1);
+  g_printerr ("ptycholive-bench: unknown mode “%s” (known: recon, preprocess, stream)\n", argv[1]);
   return EXIT_USAGE;
 }
