@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "core/ptl-error.h"
+#include "ptl-headless-connect.h"
 #include "ptl-headless.h"
 
 #define EXIT_USAGE 2
@@ -32,6 +33,14 @@ typedef struct
   int      report_every;
   int      object_size;
   gint64   seed;
+  char    *connect;
+  char    *protocol;
+  char    *channel;
+  char    *positions;
+  char    *x_channel;
+  char    *y_channel;
+  int      samples_per_frame;
+  int      series_timeout;
 } RawOptions;
 
 static void
@@ -106,6 +115,54 @@ build_options (const RawOptions   *raw,
   return TRUE;
 }
 
+static gboolean
+build_connect_options (const RawOptions  *raw,
+                       PtlConnectOptions *options,
+                       GError           **error)
+{
+  if (raw->positions == NULL)
+    {
+      g_set_error (error, PTL_PARAM_ERROR, PTL_PARAM_ERROR_INVALID,
+                   "--connect needs the position stream: --positions tcp://HOST:PORT");
+      return FALSE;
+    }
+  if (raw->samples_per_frame <= 0 || raw->series_timeout < 0)
+    {
+      g_set_error (error, PTL_PARAM_ERROR, PTL_PARAM_ERROR_RANGE,
+                   "--samples-per-frame must be positive and --series-timeout not negative "
+                   "(%d, %d)", raw->samples_per_frame, raw->series_timeout);
+      return FALSE;
+    }
+  options->protocol = PTL_DETECTOR_PROTOCOL_V2;
+  if (raw->protocol != NULL && !ptl_detector_protocol_from_string (raw->protocol,
+                                                                   &options->protocol, error))
+    return FALSE;
+  options->detector = raw->connect;
+  options->channel = raw->channel;
+  options->positions = raw->positions;
+  /* Defaults applied after parsing: GOption replaces a string without freeing it. */
+  options->x_channel = raw->x_channel ? raw->x_channel : "INENC1.VAL.Mean";
+  options->y_channel = raw->y_channel ? raw->y_channel : "INENC2.VAL.Mean";
+  options->samples_per_frame = (guint) raw->samples_per_frame;
+  options->series_timeout = (guint) raw->series_timeout;
+  return TRUE;
+}
+
+static int
+run_connect (const RawOptions *raw)
+{
+  PtlConnectOptions options = { 0 };
+  g_autoptr (GError) error = NULL;
+
+  if (!build_connect_options (raw, &options, &error)
+      || !ptl_headless_connect_run (&options, &error))
+    {
+      g_printerr ("ptycholive: %s\n", error->message);
+      return error->domain == PTL_PARAM_ERROR ? EXIT_USAGE : EXIT_FAILURE;
+    }
+  return EXIT_SUCCESS;
+}
+
 static int
 run_command (GOptionContext     *context,
              RawOptions         *raw,
@@ -135,11 +192,13 @@ run_command (GOptionContext     *context,
       g_printerr ("ptycholive: this build has no graphical interface; run with --headless\n");
       return EXIT_USAGE;
     }
-  if (!raw->simulate)
+  if (raw->simulate == (raw->connect != NULL))
     {
-      g_printerr ("ptycholive: --headless needs an input: --simulate\n");
+      g_printerr ("ptycholive: --headless needs one input: --simulate or --connect\n");
       return EXIT_USAGE;
     }
+  if (raw->connect != NULL)
+    return run_connect (raw);
   if (!build_options (raw, options, &error))
     {
       g_printerr ("ptycholive: %s\n", error->message);
@@ -173,6 +232,8 @@ main (int   argc,
   raw.probe_update_start = (int) options.recon.probe_update_start;
   raw.report_every = (int) options.report_every;
   raw.seed = (gint64) options.sim.seed;
+  raw.samples_per_frame = 1;
+  raw.series_timeout = 30;
 
   const GOptionEntry main_entries[] = {
     { "headless", 0, 0, G_OPTION_ARG_NONE, &raw.headless, "Run without a display", NULL },
@@ -224,6 +285,23 @@ main (int   argc,
       "N" },
     { NULL }
   };
+  const GOptionEntry stream_entries[] = {
+    { "connect", 0, 0, G_OPTION_ARG_STRING, &raw.connect,
+      "Receive one series from the detector stream at ENDPOINT", "ENDPOINT" },
+    { "protocol", 0, 0, G_OPTION_ARG_STRING, &raw.protocol,
+      "Detector stream protocol: v2, v1", "NAME" },
+    { "channel", 0, 0, G_OPTION_ARG_STRING, &raw.channel,
+      "Detector data channel (V2; default: the first)", "NAME" },
+    { "positions", 0, 0, G_OPTION_ARG_STRING, &raw.positions,
+      "PandA position stream (ZMQ publisher)", "ENDPOINT" },
+    { "x-channel", 0, 0, G_OPTION_ARG_STRING, &raw.x_channel, "PandA dataset of x", "NAME" },
+    { "y-channel", 0, 0, G_OPTION_ARG_STRING, &raw.y_channel, "PandA dataset of y", "NAME" },
+    { "samples-per-frame", 0, 0, G_OPTION_ARG_INT, &raw.samples_per_frame,
+      "PandA samples averaged into one position", "N" },
+    { "series-timeout", 0, 0, G_OPTION_ARG_INT, &raw.series_timeout,
+      "Stop after this long without traffic (0 = never)", "SECONDS" },
+    { NULL }
+  };
   const GOptionEntry recon_entries[] = {
     { "algorithm", 0, 0, G_OPTION_ARG_STRING, &raw.algorithm, "Algorithm: epie, rpie", "NAME" },
     { "iterations", 0, 0, G_OPTION_ARG_INT, &raw.iterations, "Iterations", "N" },
@@ -247,6 +325,10 @@ main (int   argc,
                                                 "Show the simulation options", NULL, NULL);
   g_option_group_add_entries (sim_group, sim_entries);
   g_option_context_add_group (context, sim_group);
+  GOptionGroup *stream_group = g_option_group_new ("stream", "Live stream options:",
+                                                   "Show the live stream options", NULL, NULL);
+  g_option_group_add_entries (stream_group, stream_entries);
+  g_option_context_add_group (context, stream_group);
   GOptionGroup *recon_group = g_option_group_new ("reconstruction", "Reconstruction options:",
                                                   "Show the reconstruction options", NULL, NULL);
   g_option_group_add_entries (recon_group, recon_entries);
@@ -259,6 +341,12 @@ main (int   argc,
   g_free (raw.probe_init);
   g_free (raw.algorithm);
   g_free (raw.backend);
+  g_free (raw.connect);
+  g_free (raw.protocol);
+  g_free (raw.channel);
+  g_free (raw.positions);
+  g_free (raw.x_channel);
+  g_free (raw.y_channel);
   ptl_sim_params_clear (&options.sim);
   g_free (options.output);
   return status;

@@ -10,7 +10,7 @@ typedef struct
   gint64         arrived_us;
   gpointer       payload;    /* images */
   GDestroyNotify destroy;
-  PtlPosition    position;   /* positions */
+  PtlStagePosition    position;   /* positions */
 } Item;
 
 typedef struct
@@ -140,7 +140,7 @@ pair (PtlPairing        *pairing,
       guint64            key,
       gpointer           payload,
       GDestroyNotify     destroy,
-      const PtlPosition *position,
+      const PtlStagePosition *position,
       gint64             image_arrived_us,
       gint64             now_us)
 {
@@ -273,7 +273,7 @@ image_id_of (PtlPairing *pairing,
 
 void
 ptl_pairing_add_position (PtlPairing        *pairing,
-                          const PtlPosition *position,
+                          const PtlStagePosition *position,
                           gint64             now_us)
 {
   Item *image, *waiting;

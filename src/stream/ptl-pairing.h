@@ -66,7 +66,7 @@ void               ptl_pairing_add_image (PtlPairing    *pairing,
                                           GDestroyNotify payload_destroy,
                                           gint64         now_us);
 void               ptl_pairing_add_position (PtlPairing        *pairing,
-                                             const PtlPosition *position,
+                                             const PtlStagePosition *position,
                                              gint64             now_us);
 
 /* Moves the pairs completed since the last take to `pairs_out` (PtlPair), sorted by

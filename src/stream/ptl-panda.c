@@ -129,7 +129,7 @@ close_frame (PtlPandaDecoder *decoder,
              gint64           now_us,
              GArray          *positions)
 {
-  PtlPosition position;
+  PtlStagePosition position;
 
   if (!decoder->frame_open)
     return;

@@ -32,7 +32,7 @@ typedef struct
   double  x;
   double  y;
   gint64  received_us; /* when the message that completed it was pushed */
-} PtlPosition;
+} PtlStagePosition;
 
 typedef struct
 {
@@ -75,7 +75,7 @@ PtlPandaDecoder *ptl_panda_decoder_new (const PtlPandaConfig *config,
 void             ptl_panda_decoder_free (PtlPandaDecoder *decoder);
 
 /* Decodes one message and appends the positions it completes to `positions` (an array of
- * PtlPosition). A start or stop first flushes what is held back: stop ends the
+ * PtlStagePosition). A start or stop first flushes what is held back: stop ends the
  * acquisition, start begins a new one (a start without a stop ends the previous one as
  * a stop would). `type`, when not NULL, receives the message type on success. */
 gboolean ptl_panda_decoder_push (PtlPandaDecoder *decoder,

@@ -28,7 +28,7 @@ push (PtlPandaDecoder *decoder,
       Check           *check)
 {
   g_autoptr (GBytes) message = g_bytes_new_static (bytes, length);
-  g_autoptr (GArray) positions = g_array_new (FALSE, FALSE, sizeof (PtlPosition));
+  g_autoptr (GArray) positions = g_array_new (FALSE, FALSE, sizeof (PtlStagePosition));
   g_autoptr (GError) error = NULL;
   PtlPandaMsgType type;
   gboolean ok = ptl_panda_decoder_push (decoder, message, 0, &type, positions, &error);
@@ -38,7 +38,7 @@ push (PtlPandaDecoder *decoder,
   g_assert (ok || positions->len == 0);
   for (guint i = 0; i < positions->len; i++)
     {
-      PtlPosition *position = &g_array_index (positions, PtlPosition, i);
+      PtlStagePosition *position = &g_array_index (positions, PtlStagePosition, i);
 
       g_assert (isfinite (position->x) && isfinite (position->y));
       g_assert (!check->have_last || position->index > check->last_index);

@@ -178,7 +178,7 @@ read_positions (Inbox              *inbox,
   };
   g_autoptr (GError) error = NULL;
   g_autoptr (PtlPandaDecoder) decoder = ptl_panda_decoder_new (&config, &error);
-  g_autoptr (GArray) positions = g_array_new (FALSE, FALSE, sizeof (PtlPosition));
+  g_autoptr (GArray) positions = g_array_new (FALSE, FALSE, sizeof (PtlStagePosition));
   const double *translation = ptl_stream_publisher_translations (publisher);
   PtlPandaMsgType type = PTL_PANDA_MSG_START;
 
@@ -195,7 +195,7 @@ read_positions (Inbox              *inbox,
   g_assert_cmpuint (positions->len, ==, N_FRAMES);
   for (guint i = 0; i < positions->len; i++)
     {
-      const PtlPosition *position = &g_array_index (positions, PtlPosition, i);
+      const PtlStagePosition *position = &g_array_index (positions, PtlStagePosition, i);
       g_assert_cmpuint (position->index, ==, i);
       g_assert_cmpfloat_with_epsilon (position->x, translation[2 * i], 1e-12);
       g_assert_cmpfloat_with_epsilon (position->y, translation[2 * i + 1], 1e-12);

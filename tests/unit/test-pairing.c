@@ -40,7 +40,7 @@ add_position (PtlPairing *pairing,
               guint64     index,
               gint64      now_us)
 {
-  PtlPosition position = { index, index * 1e-6, -(double) index * 1e-6, now_us };
+  PtlStagePosition position = { index, index * 1e-6, -(double) index * 1e-6, now_us };
 
   ptl_pairing_add_position (pairing, &position, now_us);
 }

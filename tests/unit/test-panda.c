@@ -74,10 +74,10 @@ assert_position (GArray *positions,
                  double  x,
                  double  y)
 {
-  PtlPosition *position;
+  PtlStagePosition *position;
 
   g_assert_cmpuint (i, <, positions->len);
-  position = &g_array_index (positions, PtlPosition, i);
+  position = &g_array_index (positions, PtlStagePosition, i);
   g_assert_cmpuint (position->index, ==, index);
   g_assert_cmpfloat_with_epsilon (position->x, x, 1e-15);
   g_assert_cmpfloat_with_epsilon (position->y, y, 1e-15);
@@ -86,7 +86,7 @@ assert_position (GArray *positions,
 static GArray *
 positions_new (void)
 {
-  return g_array_new (FALSE, FALSE, sizeof (PtlPosition));
+  return g_array_new (FALSE, FALSE, sizeof (PtlStagePosition));
 }
 
 static void
@@ -106,7 +106,7 @@ test_decode (void)
   assert_position (positions, 0, 0, 1.5e-6, 10e-6);
   assert_position (positions, 1, 1, 2e-6, 20.5e-6);
   assert_position (positions, 2, 2, -3.25e-6, 30e-6);
-  g_assert_cmpint (g_array_index (positions, PtlPosition, 2).received_us, ==, 42);
+  g_assert_cmpint (g_array_index (positions, PtlStagePosition, 2).received_us, ==, 42);
   push (decoder, DATA (1, 3, 1, "4", "40"), positions);
   assert_position (positions, 3, 3, 4e-6, 40e-6);
   g_assert_cmpint (push (decoder, STOP (2), positions), ==, PTL_PANDA_MSG_STOP);
@@ -455,11 +455,11 @@ test_round_trip (void)
   g_assert_cmpuint (positions->len, ==, n - 1);
   for (guint i = 0; i < n; i++)
     {
-      PtlPosition *position;
+      PtlStagePosition *position;
 
       if (i == 20)
         continue;
-      position = &g_array_index (positions, PtlPosition, p++);
+      position = &g_array_index (positions, PtlStagePosition, p++);
       g_assert_cmpuint (position->index, ==, i);
       g_assert_cmpfloat (position->x, ==, x[i] * 1e-9);
       g_assert_cmpfloat (position->y, ==, y[i] * 1e-9);
