@@ -9,6 +9,8 @@
 
 #include "core/ptl-error.h"
 
+#define SENDER_LINGER_MS 10000
+
 static const int socket_types[] = {
   [PTL_ZMQ_PULL] = ZMQ_PULL,
   [PTL_ZMQ_SUB] = ZMQ_SUB,
@@ -41,14 +43,18 @@ set_zmq_error (GError    **error,
 }
 
 static void *
-open_socket (PtlZmqKind          kind,
+open_socket (void               *context,
+             PtlZmqKind          kind,
              const char         *endpoint,
              gboolean            bind,
              const PtlZmqLimits *limits,
              GError            **error)
 {
-  void *socket = zmq_socket (shared_context (), socket_types[kind]);
-  int linger = 0;
+  void *socket = zmq_socket (context, socket_types[kind]);
+  /* A receiver drops what is queued when it stops; a sender delivers what it has queued
+   * before it closes (a publisher exits right after its last send), within a bound so
+   * that a peer that went away cannot hold it forever. */
+  int linger = kind == PTL_ZMQ_PUSH || kind == PTL_ZMQ_PUB ? SENDER_LINGER_MS : 0;
 
   if (socket == NULL)
     {
@@ -155,7 +161,8 @@ ptl_zmq_receiver_new (const char         *endpoint,
   r->func = func;
   r->user_data = user_data;
   g_mutex_init (&r->lock);
-  r->socket = open_socket (kind, endpoint, bind, limits ? limits : &defaults, error);
+  r->socket = open_socket (shared_context (), kind, endpoint, bind, limits ? limits : &defaults,
+                           error);
   if (r->socket == NULL)
     {
       g_mutex_clear (&r->lock);
@@ -192,8 +199,11 @@ ptl_zmq_receiver_counters (PtlZmqReceiver *r)
   return counters;
 }
 
+/* A sender has a context of its own: terminating it is what makes ZMQ deliver the queued
+ * messages (within the linger bound) before the sender is gone. */
 struct _PtlZmqSender
 {
+  void *context;
   void *socket;
   char *endpoint;
 };
@@ -205,13 +215,18 @@ ptl_zmq_sender_new (const char *endpoint,
                     GError    **error)
 {
   g_return_val_if_fail (kind == PTL_ZMQ_PUSH || kind == PTL_ZMQ_PUB, NULL);
-  void *socket = open_socket (kind, endpoint, bind, NULL, error);
+  void *context = zmq_ctx_new ();
+  void *socket = open_socket (context, kind, endpoint, bind, NULL, error);
   char last[256] = "";
   size_t last_size = sizeof last;
 
   if (socket == NULL)
-    return NULL;
+    {
+      zmq_ctx_term (context);
+      return NULL;
+    }
   PtlZmqSender *s = g_new0 (PtlZmqSender, 1);
+  s->context = context;
   s->socket = socket;
   if (bind && zmq_getsockopt (socket, ZMQ_LAST_ENDPOINT, last, &last_size) == 0)
     s->endpoint = g_strdup (last);
@@ -226,6 +241,8 @@ ptl_zmq_sender_free (PtlZmqSender *s)
   if (s == NULL)
     return;
   zmq_close (s->socket);
+  while (zmq_ctx_term (s->context) != 0 && zmq_errno () == EINTR)
+    ;
   g_free (s->endpoint);
   g_free (s);
 }

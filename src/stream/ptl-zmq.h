@@ -53,6 +53,8 @@ PtlZmqReceiver *ptl_zmq_receiver_new (const char         *endpoint,
 void            ptl_zmq_receiver_free (PtlZmqReceiver *receiver);
 PtlZmqCounters  ptl_zmq_receiver_counters (PtlZmqReceiver *receiver);
 
+/* Closing a sender (ptl_zmq_sender_free) first delivers what is still queued, waiting at
+ * most 10 s for peers that went away. */
 PtlZmqSender *ptl_zmq_sender_new (const char *endpoint,
                                   PtlZmqKind  kind,
                                   gboolean    bind,
