@@ -131,33 +131,11 @@ test_transpose (void)
   g_assert_true (checked & (1u << ptl_bitshuffle_best_isa ()));
 }
 
-/* The fixture's directory: shared/fixtures in the first ancestor of the test sources that
- * has one, or $PTL_FIXTURES_DIR. */
+/* The real EIGER capture kept in tests/data (G_TEST_SRCDIR is the tests folder). */
 static char *
 fixture_dir (void)
 {
-  const char *override = g_getenv ("PTL_FIXTURES_DIR");
-  g_autofree char *dir = g_canonicalize_filename (g_test_get_dir (G_TEST_DIST), NULL);
-
-  if (override != NULL)
-    return g_build_filename (override, "dectris-stream-v1", NULL);
-  for (;;)
-    {
-      char *candidate = g_build_filename (dir, "shared", "fixtures", "dectris-stream-v1", NULL);
-      char *parent;
-
-      if (g_file_test (candidate, G_FILE_TEST_IS_DIR))
-        return candidate;
-      g_free (candidate);
-      parent = g_path_get_dirname (dir);
-      if (g_str_equal (parent, dir))
-        {
-          g_free (parent);
-          return NULL;
-        }
-      g_free (dir);
-      dir = parent;
-    }
+  return g_test_build_filename (G_TEST_DIST, "data", "dectris-stream-v1", NULL);
 }
 
 static void
@@ -205,11 +183,6 @@ test_fixture (gconstpointer data)
   guint16 max = 0;
   gsize len;
 
-  if (dir == NULL)
-    {
-      g_test_skip ("no fixtures/dectris-stream-v1 beside the project (set PTL_FIXTURES_DIR)");
-      return;
-    }
   path = g_build_filename (dir, name, NULL);
   g_file_get_contents (path, (char **) &blob, &len, &error);
   g_assert_no_error (error);

@@ -96,33 +96,11 @@ fixture_part (const char *dir,
   return g_bytes_new_take (contents, length);
 }
 
-/* The capture lives beside the project (shared/fixtures next to the checkout), not in it:
- * the first ancestor of the test sources that holds it, or $PTL_FIXTURES_DIR. */
+/* The real EIGER capture kept in tests/data (G_TEST_SRCDIR is the tests folder). */
 static char *
 fixture_dir (void)
 {
-  const char *override = g_getenv ("PTL_FIXTURES_DIR");
-  g_autofree char *dir = g_canonicalize_filename (g_test_get_dir (G_TEST_DIST), NULL);
-
-  if (override != NULL)
-    return g_build_filename (override, "dectris-stream-v1", NULL);
-  for (;;)
-    {
-      char *candidate = g_build_filename (dir, "shared", "fixtures", "dectris-stream-v1", NULL);
-      char *parent;
-
-      if (g_file_test (candidate, G_FILE_TEST_IS_DIR))
-        return candidate;
-      g_free (candidate);
-      parent = g_path_get_dirname (dir);
-      if (strcmp (parent, dir) == 0)
-        {
-          g_free (parent);
-          return NULL;
-        }
-      g_free (dir);
-      dir = parent;
-    }
+  return g_test_build_filename (G_TEST_DIST, "data", "dectris-stream-v1", NULL);
 }
 
 static void
@@ -190,11 +168,6 @@ test_fixture (gconstpointer data)
   const PtlSeriesInfo *series;
   PtlStreamV1Counters counters;
 
-  if (dir == NULL)
-    {
-      g_test_skip ("no fixtures/dectris-stream-v1 beside the project (set PTL_FIXTURES_DIR)");
-      return;
-    }
 
   logged = 0;
   for (guint number = 1; number <= FIXTURE_PARTS; number++)
