@@ -7,20 +7,10 @@
 #include <glib.h>
 
 #include "core/ptl-array.h"
+#include "core/ptl-preprocess-params.h"
 
 G_BEGIN_DECLS
 
-typedef struct
-{
-  guint    crop;               /* side of the square cut from the frame, detector pixels */
-  guint    bin;                /* b: b×b detector pixels summed per pattern pixel; divides crop */
-  double   centre_row;         /* crop centre on the detector (manual, or found automatically) */
-  double   centre_col;
-  gboolean auto_centre;        /* centre of mass of the first frames, then held fixed */
-  guint    auto_centre_frames; /* frames averaged for it */
-  double   adu_per_photon;     /* raw units per photon (1 when frames already count photons) */
-  guint    saturation;         /* raw values ≥ this are masked in that frame; 0 = no limit */
-} PtlPreprocessParams;
 
 /* Calibration of the whole detector, for frames of rows×cols. The arrays carry their own
  * shapes (a dark taken with another detector mode is an error) and may be NULL. */
@@ -42,7 +32,6 @@ typedef enum
 
 typedef struct _PtlPreprocessor PtlPreprocessor;
 
-void ptl_preprocess_params_init (PtlPreprocessParams *params);
 
 /* Mean and standard deviation per pixel of n dark frames. */
 gboolean ptl_dark_from_series (const guint16 *frames,

@@ -3,29 +3,6 @@
 #include "ptl-stream-types.h"
 
 void
-ptl_series_info_free (PtlSeriesInfo *series)
-{
-  if (series == NULL)
-    return;
-  g_free (series->series_id);
-  g_free (series->series_unique_id);
-  g_free (series->pixel_mask);
-  g_free (series->user_data);
-  g_clear_pointer (&series->raw_header, g_bytes_unref);
-  g_free (series);
-}
-
-void
-ptl_image_info_free (PtlImageInfo *image)
-{
-  if (image == NULL)
-    return;
-  g_free (image->series_id);
-  g_clear_pointer (&image->data, g_bytes_unref);
-  g_free (image);
-}
-
-void
 ptl_stream_event_free (PtlStreamEvent *event)
 {
   if (event == NULL)
