@@ -42,6 +42,35 @@ PtlArray     *ptl_engine_get_probe (PtlEngine *engine,
 double *ptl_engine_copy_positions (PtlEngine *engine,
                                    guint     *n_frames);
 
+/* Streaming: frames arrive while the scan runs (the pipeline's engine thread).
+ *
+ * Adds n frames: patterns in photons [n][M][M] with zero frequency at (M/2, M/2), masks
+ * [n][M][M] (1 = measured; NULL = all measured) and window corners [n][2] (row, col) in
+ * pixels, in the frame of the scan the engine was created with. Corners may fall outside
+ * the current canvas, negative included: the canvas grows (new area is free space, |O| = 1)
+ * and the object already reconstructed keeps its values; frame count is bounded only by
+ * memory. Per-frame state of the algorithm (exit waves of DM, ML's search directions) grows
+ * with it. Fails, leaving the engine as it was, when an allocation fails. */
+gboolean ptl_engine_add_frames (PtlEngine    *engine,
+                                const float  *intensity,
+                                const guint8 *masks,
+                                const double *corners,
+                                guint         n,
+                                GError      **error);
+/* One update of frames first…first+count−1 only (a new arrival gets its update at once,
+ * whatever the algorithm: PIE-family engines visit them; DM and ML run one PIE visit). */
+gboolean ptl_engine_visit_frames (PtlEngine *engine,
+                                  guint      first,
+                                  guint      count,
+                                  GError   **error);
+guint    ptl_engine_n_frames (PtlEngine *engine);
+/* Current canvas, and where the creating scan's (0, 0) lies on it. */
+void     ptl_engine_canvas (PtlEngine *engine,
+                            guint     *rows,
+                            guint     *cols,
+                            gint      *origin_row,
+                            gint      *origin_col);
+
 /* The defocus found for a probe started from the mean pattern, metres; NAN otherwise. */
 double ptl_engine_estimated_defocus (PtlEngine *engine);
 
