@@ -1,4 +1,5 @@
-/* ptycholive-bench stream: a DECTRIS-style bitshuffle+LZ4 frame decoded on one core. The
+/* ptycholive-bench stream: a DECTRIS-style bitshuffle+LZ4 frame decoded on one core, then
+ * streamed over TCP loopback (ptl-bench-stream-tcp.c). The
  * whole frame is measured against plain LZ4 decompression of the same blocks (the floor
  * that the bit transpose adds to), the rows of a crop against the whole frame (what the
  * live path saves by decompressing only their blocks), and encoding on its own. */
@@ -29,10 +30,15 @@
 
 #define FRAME_BYTES ((gsize) ROWS * COLS * sizeof (guint16))
 
+/* Exposures of the same pattern (fresh noise in each) sent in turn over the network. */
+#define NETWORK_FRAMES 4
+
 typedef struct
 {
   double   seconds;
+  guint    network_images;
   guint16 *frame;
+  guint16 *network[NETWORK_FRAMES];
   GBytes  *blob;
   guint16 *out;
 } Run;
@@ -41,6 +47,8 @@ static void
 run_clear (Run *run)
 {
   g_free (run->frame);
+  for (guint k = 0; k < NETWORK_FRAMES; k++)
+    g_free (run->network[k]);
   g_clear_pointer (&run->blob, g_bytes_unref);
   g_free (run->out);
 }
@@ -77,8 +85,17 @@ simulate_frame (Run     *run,
   if (detector == NULL)
     return FALSE;
   run->frame = g_new (guint16, (gsize) ROWS * COLS);
-  return ptl_raw_detector_expose (detector, ptl_array_float (scan->intensity), PATTERN,
-                                  run->frame, error);
+  if (!ptl_raw_detector_expose (detector, ptl_array_float (scan->intensity), PATTERN, run->frame,
+                                error))
+    return FALSE;
+  for (guint k = 0; k < NETWORK_FRAMES; k++)
+    {
+      run->network[k] = g_new (guint16, (gsize) ROWS * COLS);
+      if (!ptl_raw_detector_expose (detector, ptl_array_float (scan->intensity), PATTERN,
+                                    run->network[k], error))
+        return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -255,7 +272,9 @@ bench (Run        *run,
   row.unit = "GB/s";
   row.baseline = NULL;
   print_row (&row);
-  return TRUE;
+
+  return bench_stream_tcp ((const guint16 *const *) run->network, NETWORK_FRAMES, ROWS, COLS,
+                           CROP_BEGIN, CROP_END, run->network_images, machine, error);
 }
 
 int
@@ -264,8 +283,11 @@ bench_stream (int    argc,
 {
   g_autoptr (GError) error = NULL;
   double seconds = 2.0;
+  int images = 2000;
   const GOptionEntry entries[] = {
     { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "Least time of each measurement", "S" },
+    { "images", 0, 0, G_OPTION_ARG_INT, &images, "Images streamed over TCP loopback (default "
+      "2000)", "N" },
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("stream — bitshuffle+LZ4 decoding "
@@ -282,7 +304,13 @@ bench_stream (int    argc,
       return EXIT_USAGE;
     }
 
-  g_auto (Run) run = { .seconds = seconds };
+  if (!(images >= 1 && images <= 1000000))
+    {
+      g_printerr ("ptycholive-bench: need 1 ≤ --images ≤ 1000000\n");
+      return EXIT_USAGE;
+    }
+
+  g_auto (Run) run = { .seconds = seconds, .network_images = (guint) images };
   g_autofree char *machine = cpu_model ();
   if (!bench (&run, machine, &error))
     {

@@ -30,5 +30,14 @@ int   bench_preprocess (int    argc,
                         char **argv);
 int   bench_stream (int    argc,
                     char **argv);
+gboolean bench_stream_tcp (const guint16 *const *frames,
+                           guint                 n_frames,
+                           guint                 rows,
+                           guint                 cols,
+                           guint                 row_begin,
+                           guint                 row_end,
+                           guint                 n_images,
+                           const char           *machine,
+                           GError              **error);
 
 G_END_DECLS

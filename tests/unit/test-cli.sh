@@ -89,5 +89,10 @@ else
   failed=$((failed + 1))
 fi
 
+expect "bench stream over TCP loses nothing" 0 \
+  '"case": "DECTRIS Stream V2 over TCP loopback: 40 images.*received 40, lost 0".*"metric": "frames_lost", "value": 0,' \
+  "$bench" stream --seconds 0.02 --images 40
+expect "bench stream bounds --images" 2 "--images" "$bench" stream --images 0
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
