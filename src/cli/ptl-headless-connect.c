@@ -13,6 +13,8 @@
 #define PAIRING_TIMEOUT_US (10 * G_USEC_PER_SEC)
 /* Data messages a network may deliver out of order. */
 #define PANDA_REORDER_WINDOW 16
+/* After the detector's end, how long late positions may still come before the PandA stop. */
+#define POSITIONS_GRACE_US (3 * G_USEC_PER_SEC)
 
 typedef struct
 {
@@ -22,6 +24,8 @@ typedef struct
   char              *series_id;   /* the series received; NULL before its start */
   guint64            received;
   gboolean           ended;
+  gint64             ended_us;
+  gboolean           positions_stopped;
   gint64             last_traffic_us;
   gint64             timeout_us;      /* 0 = wait for ever */
   PtlDetectorClient *detector;
@@ -33,6 +37,7 @@ typedef struct
   Run            *run;
   PtlStreamEvent *event;
   GArray         *positions;
+  gboolean        positions_stopped;
 } Handover;
 
 static void
@@ -73,7 +78,9 @@ on_event_main (Run            *run,
       if (g_strcmp0 (run->series_id, event->series_id) == 0)
         {
           run->ended = TRUE;
-          g_main_loop_quit (run->loop);
+          run->ended_us = g_get_monotonic_time ();
+          if (run->positions_stopped)
+            g_main_loop_quit (run->loop);
         }
       break;
     }
@@ -97,6 +104,12 @@ dispatch_main (gpointer user_data)
                                   g_get_monotonic_time ());
       take_pairs (run);
     }
+  if (handover->positions_stopped)
+    {
+      run->positions_stopped = TRUE;
+      if (run->ended)
+        g_main_loop_quit (run->loop);
+    }
   return G_SOURCE_REMOVE;
 }
 
@@ -104,13 +117,15 @@ dispatch_main (gpointer user_data)
 static void
 hand_over (Run            *run,
            PtlStreamEvent *event,
-           GArray         *positions)
+           GArray         *positions,
+           gboolean        positions_stopped)
 {
   Handover *handover = g_new0 (Handover, 1);
 
   handover->run = run;
   handover->event = event;
   handover->positions = positions;
+  handover->positions_stopped = positions_stopped;
   g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, dispatch_main, handover,
                               (GDestroyNotify) handover_free);
 }
@@ -119,22 +134,25 @@ static void
 on_detector_event (PtlStreamEvent *event,
                    gpointer        user_data)
 {
-  hand_over (user_data, event, NULL);
+  hand_over (user_data, event, NULL, FALSE);
 }
 
 static void
-on_positions (PtlPandaMsgType    type G_GNUC_UNUSED,
+on_positions (PtlPandaMsgType         type,
               const PtlStagePosition *positions,
-              guint              n_positions,
-              gpointer           user_data)
+              guint                   n_positions,
+              gpointer                user_data)
 {
-  GArray *copy;
+  GArray *copy = NULL;
 
-  if (n_positions == 0)
+  if (n_positions == 0 && type != PTL_PANDA_MSG_STOP)
     return;
-  copy = g_array_sized_new (FALSE, FALSE, sizeof (PtlStagePosition), n_positions);
-  g_array_append_vals (copy, positions, n_positions);
-  hand_over (user_data, NULL, copy);
+  if (n_positions > 0)
+    {
+      copy = g_array_sized_new (FALSE, FALSE, sizeof (PtlStagePosition), n_positions);
+      g_array_append_vals (copy, positions, n_positions);
+    }
+  hand_over (user_data, NULL, copy, type == PTL_PANDA_MSG_STOP);
 }
 
 static gboolean
@@ -151,8 +169,10 @@ static gboolean
 check_timeout (gpointer user_data)
 {
   Run *run = user_data;
+  gint64 now = g_get_monotonic_time ();
 
-  if (g_get_monotonic_time () - run->last_traffic_us >= run->timeout_us)
+  if ((run->timeout_us > 0 && now - run->last_traffic_us >= run->timeout_us)
+      || (run->ended && now - run->ended_us >= POSITIONS_GRACE_US))
     g_main_loop_quit (run->loop);
   return G_SOURCE_CONTINUE;
 }
@@ -167,12 +187,14 @@ print_counters (Run *run)
                    + positions.panda.bad_messages;
 
   g_print ("series %s: received %" G_GUINT64_FORMAT " · paired %" G_GUINT64_FORMAT
-           " · waiting %u · dropped %" G_GUINT64_FORMAT " · duplicates %" G_GUINT64_FORMAT
-           " · out of order %" G_GUINT64_FORMAT " · position lag %" G_GINT64_FORMAT
+           " · unpaired images %" G_GUINT64_FORMAT " · unpaired positions %" G_GUINT64_FORMAT
+           " · duplicates %" G_GUINT64_FORMAT " · out of order %" G_GUINT64_FORMAT
+           " · reordered chunks %" G_GUINT64_FORMAT " · position lag %" G_GINT64_FORMAT
            " frames (%.1f ms) · errors %" G_GUINT64_FORMAT "%s\n",
            run->series_id != NULL ? run->series_id : "(none)", run->received, pairing.paired,
-           pairing.images_waiting, pairing.dropped_images,
-           pairing.duplicate_images, pairing.out_of_order, pairing.position_lag_frames,
+           pairing.dropped_images, pairing.dropped_positions,
+           pairing.duplicate_images + pairing.duplicate_positions, pairing.out_of_order,
+           positions.panda.reordered_chunks, pairing.position_lag_frames,
            pairing.position_lag_ms, errors, run->ended ? "" : " · not ended");
 }
 
@@ -224,13 +246,14 @@ ptl_headless_connect_run (const PtlConnectOptions *options,
 
   sigint = g_unix_signal_add (SIGINT, on_signal, &run);
   sigterm = g_unix_signal_add (SIGTERM, on_signal, &run);
-  if (run.timeout_us > 0)
-    timeout = g_timeout_add (250, check_timeout, &run);
+  timeout = g_timeout_add (250, check_timeout, &run);
   g_main_loop_run (run.loop);
   g_source_remove (sigint);
   g_source_remove (sigterm);
   g_clear_handle_id (&timeout, g_source_remove);
 
+  /* Whatever still waits now will never find its partner. */
+  ptl_pairing_finish (run.pairing);
   take_pairs (&run);
   print_counters (&run);
   ok = TRUE;

@@ -337,6 +337,21 @@ ptl_pairing_take (PtlPairing *pairing,
   return n;
 }
 
+guint
+ptl_pairing_finish (PtlPairing *pairing)
+{
+  guint n;
+
+  g_return_val_if_fail (pairing != NULL, 0);
+
+  n = g_hash_table_size (pairing->images.waiting) + g_hash_table_size (pairing->positions.waiting);
+  while (g_queue_peek_head (&pairing->images.order) != NULL)
+    side_drop_oldest (&pairing->images);
+  while (g_queue_peek_head (&pairing->positions.order) != NULL)
+    side_drop_oldest (&pairing->positions);
+  return n;
+}
+
 PtlPairingCounters
 ptl_pairing_counters (PtlPairing *pairing)
 {

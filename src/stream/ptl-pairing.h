@@ -75,6 +75,10 @@ guint              ptl_pairing_take (PtlPairing *pairing,
                                      gint64      now_us,
                                      GArray     *pairs_out);
 
+/* The series is over on both streams: whatever still waits will never find its partner
+ * (a position whose image was lost, an image whose position never came). Drops it all,
+ * counted as dropped; returns how many. Pairs completed before stay to be taken. */
+guint              ptl_pairing_finish (PtlPairing *pairing);
 PtlPairingCounters ptl_pairing_counters (PtlPairing *pairing);
 
 /* Releases the pair's payload, if it still holds one. */

@@ -430,7 +430,7 @@ test_connect_cli (void)
   g_assert_true (g_spawn_check_wait_status (status, &error));
   g_assert_no_error (error);
   g_test_message ("%s", output);
-  g_assert_nonnull (strstr (output, "series 7: received 20 · paired 20 · waiting 0"));
+  g_assert_nonnull (strstr (output, "series 7: received 20 · paired 20 · unpaired images 0 · unpaired positions 0"));
   g_assert_nonnull (strstr (output, "errors 0\n"));
 }
 

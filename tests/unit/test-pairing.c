@@ -391,6 +391,40 @@ test_ownership (void)
   assert_destroyed (0, 11, 1);
 }
 
+/* At the end of a series, a position whose image was lost and an image whose position
+ * never came are dropped and counted; the pairs completed before are untouched. */
+static void
+test_finish (void)
+{
+  g_autoptr (PtlPairing) pairing = pairing_new (0);
+  g_autoptr (GArray) pairs = ptl_pair_array_new ();
+
+  for (guint i = 0; i < 6; i++)
+    if (i != 2)
+      add_image (pairing, i, i * MS);
+  for (guint i = 0; i < 5; i++)
+    add_position (pairing, i, 10 * MS);
+
+  g_assert_cmpuint (ptl_pairing_finish (pairing), ==, 2);
+  PtlPairingCounters counters = ptl_pairing_counters (pairing);
+  g_assert_cmpuint (counters.paired, ==, 4);
+  g_assert_cmpuint (counters.dropped_positions, ==, 1); /* position 2: its image was lost */
+  g_assert_cmpuint (counters.dropped_images, ==, 1);    /* image 5: no position came */
+  g_assert_cmpuint (counters.images_waiting, ==, 0);
+  g_assert_cmpuint (counters.positions_waiting, ==, 0);
+  assert_destroyed (5, 1, 1);
+
+  g_assert_cmpuint (ptl_pairing_take (pairing, 20 * MS, pairs), ==, 4);
+  const guint ids[] = { 0, 1, 3, 4 };
+  for (guint k = 0; k < G_N_ELEMENTS (ids); k++)
+    {
+      g_assert_cmpuint (g_array_index (pairs, PtlPair, k).image_id, ==, ids[k]);
+      g_assert_cmpuint (g_array_index (pairs, PtlPair, k).position_index, ==, ids[k]);
+    }
+  assert_destroyed (0, 5, 0);
+  g_assert_cmpuint (ptl_pairing_finish (pairing), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -408,6 +442,7 @@ main (int   argc,
   g_test_add_func ("/pairing/bound", test_bound);
   g_test_add_func ("/pairing/offset", test_offset);
   g_test_add_func ("/pairing/ownership", test_ownership);
+  g_test_add_func ("/pairing/finish", test_finish);
 
   return g_test_run ();
 }
