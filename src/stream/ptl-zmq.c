@@ -5,6 +5,7 @@
 #include "ptl-zmq.h"
 
 #include <errno.h>
+#include <string.h>
 #include <zmq.h>
 
 #include "core/ptl-error.h"
@@ -86,6 +87,7 @@ struct _PtlZmqReceiver
   void          *socket;
   void          *control;   /* our end of the inproc pair that stops the thread */
   char          *control_endpoint;
+  char          *monitor_endpoint; /* connection events of a connecting socket; else NULL */
   GThread       *thread;
   PtlZmqPartFunc func;
   gpointer       user_data;
@@ -100,6 +102,39 @@ free_message (gpointer data)
   g_free (data);
 }
 
+/* A connection that ZMQ dropped is connected again. ZMQ reconnects by itself after a
+ * network error, but not after a protocol error, and a message over ZMQ_MAXMSGSIZE is one:
+ * without this, a single oversized message would end the stream for good. */
+static void
+reconnect_dropped (PtlZmqReceiver *r,
+                   void           *monitor)
+{
+  zmq_msg_t event, address;
+
+  zmq_msg_init (&event);
+  zmq_msg_init (&address);
+  while (zmq_msg_recv (&event, monitor, ZMQ_DONTWAIT) >= 0)
+    {
+      /* Two frames: event id (u16) and value (u32), then the endpoint. */
+      if (!zmq_msg_more (&event) || zmq_msg_recv (&address, monitor, 0) < 0)
+        break;
+      guint16 id;
+      memcpy (&id, zmq_msg_data (&event), MIN (sizeof id, zmq_msg_size (&event)));
+      g_autofree char *endpoint = g_strndup (zmq_msg_data (&address), zmq_msg_size (&address));
+      if (id != ZMQ_EVENT_DISCONNECTED)
+        continue;
+      g_message ("Connection to %s dropped (a message over the size limit, or the peer went "
+                 "away); connecting again", endpoint);
+      zmq_disconnect (r->socket, endpoint);
+      zmq_connect (r->socket, endpoint);
+      g_mutex_lock (&r->lock);
+      r->counters.reconnects++;
+      g_mutex_unlock (&r->lock);
+    }
+  zmq_msg_close (&event);
+  zmq_msg_close (&address);
+}
+
 /* The thread owns the data socket and the other end of the control pair; it drains every
  * available part before polling again (ZMQ's readiness is edge-like). */
 static gpointer
@@ -107,18 +142,28 @@ receive_loop (gpointer data)
 {
   PtlZmqReceiver *r = data;
   void *stop = zmq_socket (shared_context (), ZMQ_PAIR);
-  zmq_pollitem_t items[2];
+  void *monitor = NULL;
+  zmq_pollitem_t items[3];
+  int n_items = 2;
 
   zmq_connect (stop, r->control_endpoint);
   items[0] = (zmq_pollitem_t) { .socket = r->socket, .events = ZMQ_POLLIN };
   items[1] = (zmq_pollitem_t) { .socket = stop, .events = ZMQ_POLLIN };
+  if (r->monitor_endpoint != NULL)
+    {
+      monitor = zmq_socket (shared_context (), ZMQ_PAIR);
+      zmq_connect (monitor, r->monitor_endpoint);
+      items[n_items++] = (zmq_pollitem_t) { .socket = monitor, .events = ZMQ_POLLIN };
+    }
 
   for (;;)
     {
-      if (zmq_poll (items, 2, -1) < 0 && zmq_errno () != EINTR)
+      if (zmq_poll (items, n_items, -1) < 0 && zmq_errno () != EINTR)
         break;
       if (items[1].revents & ZMQ_POLLIN)
         break;
+      if (monitor != NULL && (items[2].revents & ZMQ_POLLIN))
+        reconnect_dropped (r, monitor);
       while (TRUE)
         {
           zmq_msg_t *msg = g_new (zmq_msg_t, 1);
@@ -139,6 +184,8 @@ receive_loop (gpointer data)
           r->func (part, more, r->user_data);
         }
     }
+  if (monitor != NULL)
+    zmq_close (monitor);
   zmq_close (stop);
   return NULL;
 }
@@ -169,7 +216,13 @@ ptl_zmq_receiver_new (const char         *endpoint,
       g_free (r);
       return NULL;
     }
-  r->control_endpoint = g_strdup_printf ("inproc://ptl-receiver-%d", g_atomic_int_add (&serial, 1));
+  int id = g_atomic_int_add (&serial, 1);
+  r->control_endpoint = g_strdup_printf ("inproc://ptl-receiver-%d", id);
+  if (!bind)
+    {
+      r->monitor_endpoint = g_strdup_printf ("inproc://ptl-receiver-monitor-%d", id);
+      zmq_socket_monitor (r->socket, r->monitor_endpoint, ZMQ_EVENT_DISCONNECTED);
+    }
   r->control = zmq_socket (shared_context (), ZMQ_PAIR);
   zmq_bind (r->control, r->control_endpoint);
   r->thread = g_thread_new ("ptl-zmq-receive", receive_loop, r);
@@ -184,8 +237,11 @@ ptl_zmq_receiver_free (PtlZmqReceiver *r)
   zmq_send (r->control, "", 0, 0);
   g_thread_join (r->thread);
   zmq_close (r->control);
+  if (r->monitor_endpoint != NULL)
+    zmq_socket_monitor (r->socket, NULL, 0);
   zmq_close (r->socket);
   g_free (r->control_endpoint);
+  g_free (r->monitor_endpoint);
   g_mutex_clear (&r->lock);
   g_free (r);
 }

@@ -39,6 +39,7 @@ typedef struct
   guint64 messages;
   guint64 parts;
   guint64 bytes;
+  guint64 reconnects; /* connections ZMQ dropped that the receiver connected again */
 } PtlZmqCounters;
 
 /* Connects (or, with `bind`, binds) and starts the thread. */

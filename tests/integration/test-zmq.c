@@ -148,6 +148,75 @@ test_pub_sub (void)
   inbox_clear (&inbox);
 }
 
+static GPtrArray *
+one_part (const char *text,
+          gsize       size)
+{
+  GPtrArray *parts = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  guint8 *data = g_malloc0 (size);
+
+  memcpy (data, text, MIN (size, strlen (text)));
+  g_ptr_array_add (parts, g_bytes_new_take (data, size));
+  return parts;
+}
+
+/* A message above the receiver's maximum size never reaches the callback: ZMQ drops the
+ * connection instead of allocating it. The receiver reconnects by itself and the stream
+ * goes on with the next messages. */
+static void
+test_max_message_size (void)
+{
+  g_autoptr (GError) error = NULL;
+  PtlZmqLimits limits = PTL_ZMQ_LIMITS_DEFAULT;
+  Inbox inbox;
+  gboolean more;
+
+  limits.max_message_size = 64 * 1024;
+  limits.reconnect_ivl_max = 100;
+  inbox_init (&inbox);
+  g_autoptr (PtlZmqSender) sender = ptl_zmq_sender_new ("tcp://127.0.0.1:*", PTL_ZMQ_PUSH, TRUE,
+                                                        &error);
+  g_assert_no_error (error);
+  g_autoptr (PtlZmqReceiver) receiver = ptl_zmq_receiver_new (ptl_zmq_sender_endpoint (sender),
+                                                              PTL_ZMQ_PULL, FALSE, &limits,
+                                                              collect, &inbox, &error);
+  g_assert_no_error (error);
+
+  g_autoptr (GPtrArray) before = one_part ("before", 1000);
+  g_assert_true (ptl_zmq_sender_send (sender, before, &error));
+  g_autoptr (GBytes) first = pop (&inbox, &more);
+  g_assert_true (g_bytes_equal (first, g_ptr_array_index (before, 0)));
+
+  g_autoptr (GPtrArray) huge = one_part ("huge", 4 * 1024 * 1024);
+  g_assert_true (ptl_zmq_sender_send (sender, huge, &error));
+
+  /* Messages sent while the connection is being dropped may go down with it: send until
+   * one arrives after the reconnection. */
+  g_autoptr (GBytes) after = NULL;
+  for (guint attempt = 0; attempt < 100 && after == NULL; attempt++)
+    {
+      g_autoptr (GPtrArray) parts = one_part ("after", 1000);
+      g_assert_true (ptl_zmq_sender_send (sender, parts, &error));
+      after = g_async_queue_timeout_pop (inbox.parts, 100000);
+    }
+  g_assert_nonnull (after);
+  g_assert_cmpuint (g_bytes_get_size (after), ==, 1000);
+  g_assert_cmpmem (g_bytes_get_data (after, NULL), 5, "after", 5);
+
+  /* Nothing of the oversized message was ever handed on. */
+  PtlZmqCounters counters = ptl_zmq_receiver_counters (receiver);
+  g_assert_cmpuint (counters.bytes, <, 1024 * 1024);
+  g_assert_cmpuint (counters.reconnects, >=, 1);
+  GBytes *part;
+  while ((part = g_async_queue_try_pop (inbox.parts)) != NULL)
+    {
+      g_assert_cmpuint (g_bytes_get_size (part), ==, 1000);
+      g_bytes_unref (part);
+    }
+  g_clear_pointer (&receiver, ptl_zmq_receiver_free);
+  inbox_clear (&inbox);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -156,5 +225,6 @@ main (int   argc,
   g_test_add_func ("/zmq/push-pull", test_push_pull);
   g_test_add_func ("/zmq/prompt-stop", test_prompt_stop);
   g_test_add_func ("/zmq/pub-sub", test_pub_sub);
+  g_test_add_func ("/zmq/max-message-size", test_max_message_size);
   return g_test_run ();
 }
