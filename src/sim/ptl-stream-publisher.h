@@ -46,7 +46,7 @@ typedef struct
   guint                late_positions;     /* positions of image i go out after image i + k */
   guint                swap_every;         /* every n-th PandA data message swapped; 0 = none */
   gint64               restart_at;         /* detector socket closed and re-bound after this
-                                            * image (queued messages are lost); -1 = none */
+                                            * image (what is queued is sent first); -1 = none */
 } PtlPublisherParams;
 
 typedef struct

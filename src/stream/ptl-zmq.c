@@ -102,12 +102,24 @@ free_message (gpointer data)
   g_free (data);
 }
 
+/* How long a dropped connection waits for ZMQ's own reconnect before it is connected
+ * again by hand. ZMQ announces its reconnect (CONNECT_RETRIED) right after the drop. */
+#define RECONNECT_GRACE_US (250 * G_TIME_SPAN_MILLISECOND)
+
 /* A connection that ZMQ dropped is connected again. ZMQ reconnects by itself after a
- * network error, but not after a protocol error, and a message over ZMQ_MAXMSGSIZE is one:
- * without this, a single oversized message would end the stream for good. */
+ * network error (a publisher restart), but not after a protocol error, and a message over
+ * ZMQ_MAXMSGSIZE is one: without this, a single oversized message would end the stream for
+ * good. Only drops that ZMQ does not retry are connected again: disconnecting by hand
+ * discards what is still queued on the connection, and a restart must lose nothing. */
+typedef struct
+{
+  char  *endpoint; /* dropped and not yet retried by ZMQ, or NULL */
+  gint64 deadline; /* monotonic time after which it is connected by hand */
+} DroppedConnection;
+
 static void
-reconnect_dropped (PtlZmqReceiver *r,
-                   void           *monitor)
+read_connection_events (void              *monitor,
+                        DroppedConnection *dropped)
 {
   zmq_msg_t event, address;
 
@@ -120,19 +132,40 @@ reconnect_dropped (PtlZmqReceiver *r,
         break;
       guint16 id;
       memcpy (&id, zmq_msg_data (&event), MIN (sizeof id, zmq_msg_size (&event)));
-      g_autofree char *endpoint = g_strndup (zmq_msg_data (&address), zmq_msg_size (&address));
-      if (id != ZMQ_EVENT_DISCONNECTED)
-        continue;
-      g_message ("Connection to %s dropped (a message over the size limit, or the peer went "
-                 "away); connecting again", endpoint);
-      zmq_disconnect (r->socket, endpoint);
-      zmq_connect (r->socket, endpoint);
-      g_mutex_lock (&r->lock);
-      r->counters.reconnects++;
-      g_mutex_unlock (&r->lock);
+      if (id == ZMQ_EVENT_DISCONNECTED)
+        {
+          g_free (dropped->endpoint);
+          dropped->endpoint = g_strndup (zmq_msg_data (&address), zmq_msg_size (&address));
+          dropped->deadline = g_get_monotonic_time () + RECONNECT_GRACE_US;
+        }
+      else if (id == ZMQ_EVENT_CONNECT_RETRIED)
+        g_clear_pointer (&dropped->endpoint, g_free);
     }
   zmq_msg_close (&event);
   zmq_msg_close (&address);
+}
+
+static void
+reconnect_dropped (PtlZmqReceiver    *r,
+                   DroppedConnection *dropped)
+{
+  g_message ("Connection to %s dropped (a message over the size limit); connecting again",
+             dropped->endpoint);
+  zmq_disconnect (r->socket, dropped->endpoint);
+  zmq_connect (r->socket, dropped->endpoint);
+  g_clear_pointer (&dropped->endpoint, g_free);
+  g_mutex_lock (&r->lock);
+  r->counters.reconnects++;
+  g_mutex_unlock (&r->lock);
+}
+
+static long
+poll_timeout_ms (const DroppedConnection *dropped)
+{
+  if (dropped->endpoint == NULL)
+    return -1;
+  gint64 left = dropped->deadline - g_get_monotonic_time ();
+  return left <= 0 ? 0 : (long) (left / G_TIME_SPAN_MILLISECOND) + 1;
 }
 
 /* The thread owns the data socket and the other end of the control pair; it drains every
@@ -145,6 +178,7 @@ receive_loop (gpointer data)
   void *monitor = NULL;
   zmq_pollitem_t items[3];
   int n_items = 2;
+  DroppedConnection dropped = { NULL, 0 };
 
   zmq_connect (stop, r->control_endpoint);
   items[0] = (zmq_pollitem_t) { .socket = r->socket, .events = ZMQ_POLLIN };
@@ -158,12 +192,14 @@ receive_loop (gpointer data)
 
   for (;;)
     {
-      if (zmq_poll (items, n_items, -1) < 0 && zmq_errno () != EINTR)
+      if (zmq_poll (items, n_items, poll_timeout_ms (&dropped)) < 0 && zmq_errno () != EINTR)
         break;
       if (items[1].revents & ZMQ_POLLIN)
         break;
       if (monitor != NULL && (items[2].revents & ZMQ_POLLIN))
-        reconnect_dropped (r, monitor);
+        read_connection_events (monitor, &dropped);
+      if (dropped.endpoint != NULL && g_get_monotonic_time () >= dropped.deadline)
+        reconnect_dropped (r, &dropped);
       while (TRUE)
         {
           zmq_msg_t *msg = g_new (zmq_msg_t, 1);
@@ -184,6 +220,7 @@ receive_loop (gpointer data)
           r->func (part, more, r->user_data);
         }
     }
+  g_free (dropped.endpoint);
   if (monitor != NULL)
     zmq_close (monitor);
   zmq_close (stop);
@@ -221,7 +258,8 @@ ptl_zmq_receiver_new (const char         *endpoint,
   if (!bind)
     {
       r->monitor_endpoint = g_strdup_printf ("inproc://ptl-receiver-monitor-%d", id);
-      zmq_socket_monitor (r->socket, r->monitor_endpoint, ZMQ_EVENT_DISCONNECTED);
+      zmq_socket_monitor (r->socket, r->monitor_endpoint,
+                          ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECT_RETRIED);
     }
   r->control = zmq_socket (shared_context (), ZMQ_PAIR);
   zmq_bind (r->control, r->control_endpoint);
