@@ -1,27 +1,21 @@
-/* CUDA backend module: device memory, one stream, cuFFT plans and the PIE kernels behind
- * the backend ops table. Loaded at run time, so that the executables run on machines with
- * no CUDA driver; its one exported symbol is ptl_backend_module_open.
+/* CUDA backend module: device memory, the context's stream and reduction workspace,
+ * cuFFT plans and the ops table; the kernels' ops live beside it (PIE, batched engines,
+ * whole-array ops, transfers). Loaded at run time, so that the executables run on
+ * machines with no CUDA driver; ptl_backend_module_open is its entry point.
  *
  * Every op runs on the context's stream, in call order, and returns without waiting for
- * the device, except where the data must be complete on return (upload, download). */
+ * the device, except where the data must be complete on return (upload, download): an
+ * iteration never waits for the host, and per-frame errors stay on the device until the
+ * caller downloads them. */
 #include "config.h"
 
 #define G_LOG_DOMAIN "Ptl-CUDA"
 
-#include <cuda_runtime.h>
-#include <cufft.h>
 #include <gmodule.h>
 
 #include "core/ptl-error.h"
-#include "ptl-cuda-kernels.h"
-#include "recon/ptl-backend-private.h"
-
-typedef struct
-{
-  int          device;
-  cudaStream_t stream;
-  char        *description;
-} CudaContext;
+#include "ptl-backend-cuda-private.h"
+#include "ptl-cuda-index.h"
 
 struct _PtlFftPlan
 {
@@ -40,8 +34,8 @@ G_STATIC_ASSERT (sizeof (PtlPosition) == 2 * sizeof (int));
 G_STATIC_ASSERT ((int) CUFFT_FORWARD == (int) PTL_FFT_FORWARD);
 G_STATIC_ASSERT ((int) CUFFT_INVERSE == (int) PTL_FFT_BACKWARD);
 
-static gboolean
-check_cuda (cudaError_t status,
+gboolean
+_ptl_cuda_check (cudaError_t status,
             const char *what,
             GError    **error)
 {
@@ -83,8 +77,8 @@ cufft_result_string (cufftResult status)
     }
 }
 
-static gboolean
-check_cufft (cufftResult status,
+gboolean
+_ptl_cuda_check_cufft (cufftResult status,
              const char *what,
              GError    **error)
 {
@@ -111,11 +105,60 @@ check_complex_aligned (gsize       offset,
 }
 
 /* The caller may be on any thread, and the runtime's current device is per thread. */
-static gboolean
-make_current (CudaContext *cuda,
-              GError     **error)
+gboolean
+_ptl_cuda_make_current (CudaContext *cuda,
+                        GError     **error)
 {
-  return check_cuda (cudaSetDevice (cuda->device), "cudaSetDevice", error);
+  return _ptl_cuda_check (cudaSetDevice (cuda->device), "cudaSetDevice", error);
+}
+
+gboolean
+_ptl_cuda_check_frame (guint    m,
+                       GError **error)
+{
+  if ((gsize) m * m <= PTL_CUDA_MAX_FRAME_PIXELS)
+    return TRUE;
+  g_set_error (error, PTL_BACKEND_ERROR, PTL_BACKEND_ERROR_DEVICE,
+               "Frames of %u×%u pixels are larger than the CUDA kernels index", m, m);
+  return FALSE;
+}
+
+gboolean
+_ptl_cuda_reserve_workspace (CudaContext *cuda,
+                             gsize        floats,
+                             GError     **error)
+{
+  float *partials = NULL;
+
+  if (floats <= cuda->partial_capacity)
+    return TRUE;
+  if (floats > PTL_ARRAY_MAX_BYTES / sizeof (float))
+    {
+      g_set_error (error, PTL_PARAM_ERROR, PTL_PARAM_ERROR_TOO_LARGE,
+                   "A batch needs %" G_GSIZE_FORMAT " floats of reduction space, too many",
+                   floats);
+      return FALSE;
+    }
+  /* Queued kernels may still use the old space; growth is rare (a larger batch). */
+  if (!_ptl_cuda_check (cudaStreamSynchronize (cuda->stream), "cudaStreamSynchronize", error)
+      || !_ptl_cuda_check (cudaMalloc ((void **) &partials, floats * sizeof (float)),
+                           "cudaMalloc (reduction space)", error))
+    return FALSE;
+  cudaFree (cuda->workspace.partials);
+  cuda->workspace.partials = partials;
+  cuda->partial_capacity = floats;
+  return TRUE;
+}
+
+gboolean
+_ptl_cuda_reserve_partials (CudaContext *cuda,
+                            guint        count,
+                            guint        m,
+                            guint        n_values,
+                            GError     **error)
+{
+  return _ptl_cuda_reserve_workspace (cuda, ptl_cuda_partials_needed (count, m * m, n_values),
+                                      error);
 }
 
 static void
@@ -126,8 +169,13 @@ cuda_destroy (gpointer ctx)
   if (cudaSetDevice (cuda->device) == cudaSuccess)
     {
       cudaStreamSynchronize (cuda->stream);
+      cudaStreamSynchronize (cuda->transfer);
+      cudaFree (cuda->workspace.partials);
+      cudaFree (cuda->workspace.counters);
+      cudaStreamDestroy (cuda->transfer);
       cudaStreamDestroy (cuda->stream);
     }
+  g_ptr_array_unref (cuda->snapshots);
   g_free (cuda->description);
   g_free (cuda);
 }
@@ -153,9 +201,10 @@ cuda_alloc (gpointer ctx,
   CudaContext *cuda = ctx;
   gpointer p = NULL;
 
-  if (!make_current (cuda, error) || !check_cuda (cudaMalloc (&p, bytes), "cudaMalloc", error))
+  if (!_ptl_cuda_make_current (cuda, error)
+      || !_ptl_cuda_check (cudaMalloc (&p, bytes), "cudaMalloc", error))
     return NULL;
-  if (!check_cuda (cudaMemsetAsync (p, 0, bytes, cuda->stream), "cudaMemsetAsync", error))
+  if (!_ptl_cuda_check (cudaMemsetAsync (p, 0, bytes, cuda->stream), "cudaMemsetAsync", error))
     {
       cudaFree (p);
       return NULL;
@@ -174,9 +223,10 @@ cuda_buffer_free (gpointer   ctx,
   g_autoptr (GError) error = NULL;
 
   /* Work still queued on the stream may use the buffer. */
-  if (!make_current (cuda, &error)
-      || !check_cuda (cudaStreamSynchronize (cuda->stream), "cudaStreamSynchronize", &error)
-      || !check_cuda (cudaFree (buffer->ptr), "cudaFree", &error))
+  if (!_ptl_cuda_make_current (cuda, &error)
+      || !_ptl_cuda_check (cudaStreamSynchronize (cuda->stream), "cudaStreamSynchronize",
+                           &error)
+      || !_ptl_cuda_check (cudaFree (buffer->ptr), "cudaFree", &error))
     g_debug ("Freeing a device buffer: %s", error->message);
   g_free (buffer);
 }
@@ -192,11 +242,11 @@ cuda_upload (gpointer    ctx,
 {
   CudaContext *cuda = ctx;
 
-  return make_current (cuda, error)
-         && check_cuda (cudaMemcpyAsync ((char *) dst->ptr + offset, src, bytes,
+  return _ptl_cuda_make_current (cuda, error)
+         && _ptl_cuda_check (cudaMemcpyAsync ((char *) dst->ptr + offset, src, bytes,
                                          cudaMemcpyHostToDevice, cuda->stream),
                         "cudaMemcpyAsync (upload)", error)
-         && check_cuda (cudaStreamSynchronize (cuda->stream), "cudaStreamSynchronize", error);
+         && _ptl_cuda_check (cudaStreamSynchronize (cuda->stream), "cudaStreamSynchronize", error);
 }
 
 static gboolean
@@ -209,11 +259,11 @@ cuda_download (gpointer         ctx,
 {
   CudaContext *cuda = ctx;
 
-  return make_current (cuda, error)
-         && check_cuda (cudaMemcpyAsync (dst, (const char *) src->ptr + offset, bytes,
+  return _ptl_cuda_make_current (cuda, error)
+         && _ptl_cuda_check (cudaMemcpyAsync (dst, (const char *) src->ptr + offset, bytes,
                                          cudaMemcpyDeviceToHost, cuda->stream),
                         "cudaMemcpyAsync (download)", error)
-         && check_cuda (cudaStreamSynchronize (cuda->stream), "cudaStreamSynchronize", error);
+         && _ptl_cuda_check (cudaStreamSynchronize (cuda->stream), "cudaStreamSynchronize", error);
 }
 
 static PtlFftPlan *
@@ -234,14 +284,14 @@ cuda_fft_plan (gpointer ctx,
                    "A %u×%u FFT is too large for one cuFFT plan", rows, cols);
       return NULL;
     }
-  if (!make_current (cuda, error))
+  if (!_ptl_cuda_make_current (cuda, error))
     return NULL;
   /* NULL embeddings: frames are contiguous, `dist` elements apart, transformed in place. */
-  if (!check_cufft (cufftPlanMany (&handle, 2, n, NULL, 1, dist, NULL, 1, dist, CUFFT_C2C,
+  if (!_ptl_cuda_check_cufft (cufftPlanMany (&handle, 2, n, NULL, 1, dist, NULL, 1, dist, CUFFT_C2C,
                                    (int) batch),
                     "cufftPlanMany", error))
     return NULL;
-  if (!check_cufft (cufftSetStream (handle, cuda->stream), "cufftSetStream", error))
+  if (!_ptl_cuda_check_cufft (cufftSetStream (handle, cuda->stream), "cufftSetStream", error))
     {
       cufftDestroy (handle);
       return NULL;
@@ -276,8 +326,8 @@ cuda_fft_execute (gpointer        ctx,
   cufftComplex *p = (cufftComplex *) ((char *) data->ptr + offset);
 
   return check_complex_aligned (offset, "FFT", error)
-         && make_current (cuda, error)
-         && check_cufft (cufftExecC2C (plan->handle, p, p,
+         && _ptl_cuda_make_current (cuda, error)
+         && _ptl_cuda_check_cufft (cufftExecC2C (plan->handle, p, p,
                                        direction == PTL_FFT_FORWARD ? CUFFT_FORWARD
                                                                     : CUFFT_INVERSE),
                          "cufftExecC2C", error);
@@ -294,71 +344,11 @@ cuda_scale (gpointer   ctx,
   CudaContext *cuda = ctx;
 
   return check_complex_aligned (offset, "scale", error)
-         && make_current (cuda, error)
-         && check_cuda (ptl_cuda_scale (cuda->stream,
+         && _ptl_cuda_make_current (cuda, error)
+         && _ptl_cuda_check (ptl_cuda_scale (cuda->stream,
                                         (float2 *) ((char *) data->ptr + offset), n_complex,
                                         factor),
                         "scale kernel", error);
-}
-
-static PtlCudaPieArgs
-pie_args (const PtlPieBatch *b)
-{
-  return (PtlCudaPieArgs) {
-    .object = b->object->ptr,
-    .canvas_cols = b->canvas_cols,
-    .probe = b->probe->ptr,
-    .m = b->m,
-    .exit = b->exit->ptr,
-    .amplitudes = b->amplitudes->ptr,
-    .positions = b->positions->ptr,
-    .order = b->order->ptr,
-    .first = b->first,
-    .count = b->count,
-    .errors = b->errors->ptr,
-    .scratch = b->scratch->ptr,
-    .rpie = b->variant == PTL_PIE_RPIE,
-    .alpha = b->alpha,
-    .beta = b->beta,
-    .update_probe = b->update_probe,
-  };
-}
-
-static gboolean
-cuda_exit_wave (gpointer           ctx,
-                const PtlPieBatch *batch,
-                GError           **error)
-{
-  CudaContext *cuda = ctx;
-  PtlCudaPieArgs args = pie_args (batch);
-
-  return make_current (cuda, error)
-         && check_cuda (ptl_cuda_exit_wave (cuda->stream, &args), "exit wave kernel", error);
-}
-
-static gboolean
-cuda_fourier_constraint (gpointer           ctx,
-                         const PtlPieBatch *batch,
-                         GError           **error)
-{
-  CudaContext *cuda = ctx;
-  PtlCudaPieArgs args = pie_args (batch);
-
-  return make_current (cuda, error)
-         && check_cuda (ptl_cuda_fourier_constraint (cuda->stream, &args),
-                        "Fourier constraint kernel", error);
-}
-
-static gboolean
-cuda_pie_update (gpointer           ctx,
-                 const PtlPieBatch *batch,
-                 GError           **error)
-{
-  CudaContext *cuda = ctx;
-  PtlCudaPieArgs args = pie_args (batch);
-
-  return make_current (cuda, error)
-         && check_cuda (ptl_cuda_pie_update (cuda->stream, &args), "PIE update kernel", error);
 }
 
 static gboolean
@@ -367,8 +357,8 @@ cuda_synchronize (gpointer ctx,
 {
   CudaContext *cuda = ctx;
 
-  return make_current (cuda, error)
-         && check_cuda (cudaStreamSynchronize (cuda->stream), "cudaStreamSynchronize", error);
+  return _ptl_cuda_make_current (cuda, error)
+         && _ptl_cuda_check (cudaStreamSynchronize (cuda->stream), "cudaStreamSynchronize", error);
 }
 
 static const PtlBackendOps cuda_ops = {
@@ -384,10 +374,24 @@ static const PtlBackendOps cuda_ops = {
   .fft_plan_free = cuda_fft_plan_free,
   .fft_execute = cuda_fft_execute,
   .scale = cuda_scale,
-  .exit_wave = cuda_exit_wave,
-  .fourier_constraint = cuda_fourier_constraint,
-  .pie_update = cuda_pie_update,
+  .exit_wave = _ptl_cuda_exit_wave,
+  .fourier_constraint = _ptl_cuda_fourier_constraint,
+  .pie_update = _ptl_cuda_pie_update,
   .synchronize = cuda_synchronize,
+  .projection_input = _ptl_cuda_projection_input,
+  .exit_update = _ptl_cuda_exit_update,
+  .overlap_accumulate = _ptl_cuda_overlap_accumulate,
+  .ml_residual = _ptl_cuda_ml_residual,
+  .ml_line_waves = _ptl_cuda_ml_line_waves,
+  .ml_line_coefficients = _ptl_cuda_ml_line_coefficients,
+  .fourier_error = _ptl_cuda_fourier_error,
+  .overlap_divide = _ptl_cuda_overlap_divide,
+  .dot = _ptl_cuda_dot,
+  .axpby = _ptl_cuda_axpby,
+  .momentum = _ptl_cuda_momentum,
+  .snapshot_begin = _ptl_cuda_snapshot_begin,
+  .snapshot_finish = _ptl_cuda_snapshot_finish,
+  .measure_bandwidth = _ptl_cuda_measure_bandwidth,
 };
 
 static char *
@@ -412,7 +416,8 @@ ptl_backend_module_open (int                   device,
                          GError              **error)
 {
   struct cudaDeviceProp prop;
-  cudaStream_t stream;
+  cudaStream_t stream = NULL, transfer = NULL;
+  unsigned *counters = NULL;
   int n_devices;
   cudaError_t status;
 
@@ -443,16 +448,31 @@ ptl_backend_module_open (int                   device,
     status = cudaGetDeviceProperties (&prop, device);
   if (status == cudaSuccess)
     status = cudaStreamCreateWithFlags (&stream, cudaStreamNonBlocking);
+  if (status == cudaSuccess)
+    status = cudaStreamCreateWithFlags (&transfer, cudaStreamNonBlocking);
+  if (status == cudaSuccess)
+    status = cudaMalloc ((void **) &counters,
+                         PTL_CUDA_MAX_SLOTS_PER_LAUNCH * sizeof (unsigned));
+  if (status == cudaSuccess)
+    status = cudaMemset (counters, 0, PTL_CUDA_MAX_SLOTS_PER_LAUNCH * sizeof (unsigned));
   if (status != cudaSuccess)
     {
       g_set_error (error, PTL_BACKEND_ERROR, PTL_BACKEND_ERROR_UNAVAILABLE,
                    "CUDA device %d does not answer: %s", device, cudaGetErrorString (status));
+      cudaFree (counters);
+      if (transfer != NULL)
+        cudaStreamDestroy (transfer);
+      if (stream != NULL)
+        cudaStreamDestroy (stream);
       return FALSE;
     }
 
   CudaContext *cuda = g_new0 (CudaContext, 1);
   cuda->device = device;
   cuda->stream = stream;
+  cuda->transfer = transfer;
+  cuda->workspace.counters = counters;
+  cuda->snapshots = g_ptr_array_new_with_free_func ((GDestroyNotify) _ptl_cuda_snapshot_release);
   cuda->description = describe_device (device, &prop);
   g_debug ("Opened %s", cuda->description);
   *ops = &cuda_ops;

@@ -25,6 +25,16 @@ PACKAGES="
   libjson-glib-dev
   libzmq3-dev
   clang
+  libgtk-4-dev
+  libepoxy-dev
+  libgl1-mesa-dri
+  xvfb
+  xauth
+  dbus-daemon
+  fonts-dejavu-core
+  gettext
+  desktop-file-utils
+  appstream
 "
 
 mode=${1:-run}

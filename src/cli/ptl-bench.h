@@ -26,6 +26,8 @@ typedef struct
 char *cpu_model (void);
 void  print_row (const BenchRow *row);
 
+int   bench_recon (int    argc,
+                   char **argv);
 int   bench_preprocess (int    argc,
                         char **argv);
 int   bench_stream (int    argc,

@@ -3,6 +3,7 @@
 #include "ptl-headless.h"
 
 #include <errno.h>
+#include <math.h>
 #include <glib/gstdio.h>
 #include <unistd.h>
 
@@ -49,6 +50,50 @@ measure_quality (const PtlArray *object_truth,
                                    error);
 }
 
+/* What the engine learnt besides object and probe: mode powers and position moves. */
+static gboolean
+report_modes_and_positions (PtlEngine *engine,
+                            GError   **error)
+{
+  guint k = ptl_engine_n_modes (engine);
+
+  if (k > 1)
+    {
+      g_autoptr (PtlArray) modes = ptl_engine_get_probe_modes (engine, error);
+      if (modes == NULL)
+        return FALSE;
+      gsize n = modes->n / k;
+      const ptl_complex *p = ptl_array_complex (modes);
+      g_autofree double *power = g_new0 (double, k);
+      double total = 0.0;
+      for (guint l = 0; l < k; l++)
+        {
+          for (gsize i = 0; i < n; i++)
+            power[l] += (double) crealf (p[l * n + i]) * crealf (p[l * n + i])
+                        + (double) cimagf (p[l * n + i]) * cimagf (p[l * n + i]);
+          total += power[l];
+        }
+      g_print ("probe modes, share of the power:");
+      for (guint l = 0; l < k; l++)
+        g_print (" %.3f", power[l] / total);
+      g_print ("\n");
+    }
+
+  guint n_frames, moved = 0;
+  g_autofree double *shifts = ptl_engine_copy_position_shifts (engine, &n_frames);
+  double sum = 0.0;
+  for (guint j = 0; j < n_frames; j++)
+    {
+      double d2 = shifts[2 * j] * shifts[2 * j] + shifts[2 * j + 1] * shifts[2 * j + 1];
+      moved += d2 > 0.0;
+      sum += d2;
+    }
+  if (moved > 0)
+    g_print ("position refinement moved %u of %u frames, %.2f px rms\n", moved, n_frames,
+             sqrt (sum / n_frames));
+  return TRUE;
+}
+
 static PtlResult *
 make_result (const PtlHeadlessOptions *options,
              const PtlScanData        *scan,
@@ -61,7 +106,8 @@ make_result (const PtlHeadlessOptions *options,
   guint n_errors;
   const double *errors = ptl_engine_errors (engine, &n_errors);
 
-  result->probe = ptl_engine_get_probe (engine, error);
+  result->probe = ptl_engine_n_modes (engine) > 1 ? ptl_engine_get_probe_modes (engine, error)
+                                                    : ptl_engine_get_probe (engine, error);
   if (result->probe == NULL)
     return NULL;
   result->object = ptl_array_copy (object);
@@ -70,6 +116,17 @@ make_result (const PtlHeadlessOptions *options,
   result->pixel_size = ptl_geometry_pixel_size (&scan->geometry);
   result->n_positions = scan->n_frames;
   result->translation = g_memdup2 (scan->translation, 2 * sizeof (double) * scan->n_frames);
+  /* The positions used: those refined, when position refinement moved them. */
+  guint n;
+  g_autofree double *shifts = ptl_engine_copy_position_shifts (engine, &n);
+  for (guint j = 0; j < MIN (n, scan->n_frames); j++)
+    {
+      double dx, dy;
+      ptl_axis_mapping_to_stage (&scan->mapping, result->pixel_size, shifts[2 * j],
+                                 shifts[2 * j + 1], &dx, &dy);
+      result->translation[2 * j] += dx;
+      result->translation[2 * j + 1] += dy;
+    }
   result->params = options->recon;
   result->n_iterations = n_errors;
   result->errors = g_memdup2 (errors, n_errors * sizeof (double));
@@ -151,6 +208,8 @@ ptl_headless_run (const PtlHeadlessOptions *options,
         }
     }
   double seconds = g_timer_elapsed (timer, NULL);
+  if (!report_modes_and_positions (engine, error))
+    return FALSE;
 
   object = ptl_engine_get_object (engine, error);
   if (object == NULL || !measure_quality (object_truth, probe_truth, object, engine, &quality, error))

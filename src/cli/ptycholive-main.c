@@ -5,10 +5,12 @@
 #include <glib.h>
 #include <hdf5.h>
 #include <locale.h>
+#include <math.h>
 #include <stdlib.h>
 
 #include "core/ptl-error.h"
 #include "ptl-headless-connect.h"
+#include "ptl-headless-live.h"
 #include "ptl-headless.h"
 
 #define EXIT_USAGE 2
@@ -29,6 +31,12 @@ typedef struct
   int      bin;
   int      iterations;
   int      probe_update_start;
+  int      modes;
+  int      batch;
+  int      overlap_iterations;
+  int      position_start;
+  int      probe_modes;
+  char    *ml_noise;
   int      threads;
   int      report_every;
   int      object_size;
@@ -41,6 +49,28 @@ typedef struct
   char    *y_channel;
   int      samples_per_frame;
   int      series_timeout;
+  gboolean receive_only;
+  /* The live pipeline. */
+  gboolean live;
+  char    *replay;
+  char    *record;
+  double   rate;
+  int      start_after;
+  int      final_iterations;
+  double   final_seconds;
+  char    *preprocess_device;
+  char    *recon_device;
+  int      crop;
+  int      detector_bin;
+  double   centre_row;
+  double   centre_col;
+  double   adu_per_photon;
+  char    *mask_file;
+  char    *dark_file;
+  double   beam_energy;
+  double   detector_distance;
+  double   pixel_size;
+  double   stage_scale;
 } RawOptions;
 
 static void
@@ -97,6 +127,20 @@ build_options (const RawOptions   *raw,
     return FALSE;
   if (raw->algorithm && !ptl_algorithm_from_string (raw->algorithm, &options->recon.algorithm, error))
     return FALSE;
+  if (raw->modes < 1 || raw->batch < 1 || raw->overlap_iterations < 1 || raw->position_start < 0
+      || raw->probe_modes < 1)
+    {
+      g_set_error (error, PTL_PARAM_ERROR, PTL_PARAM_ERROR_RANGE,
+                   "--modes, --batch, --overlap-iterations and --probe-modes must be positive");
+      return FALSE;
+    }
+  options->recon.n_modes = (guint) raw->modes;
+  options->recon.batch_size = (guint) raw->batch;
+  options->recon.overlap_iterations = (guint) raw->overlap_iterations;
+  options->recon.position_start = (guint) raw->position_start;
+  options->sim.probe_modes = (guint) raw->probe_modes;
+  if (raw->ml_noise && !ptl_ml_noise_from_string (raw->ml_noise, &options->recon.ml_noise, error))
+    return FALSE;
   if (raw->backend && !ptl_backend_kind_from_string (raw->backend, &options->backend, error))
     return FALSE;
   if (raw->probe_init != NULL)
@@ -115,47 +159,186 @@ build_options (const RawOptions   *raw,
   return TRUE;
 }
 
+/* A device on the command line: auto, cpu, cuda (GPU 0), or a GPU number. */
 static gboolean
-build_connect_options (const RawOptions  *raw,
-                       PtlConnectOptions *options,
-                       GError           **error)
+parse_device (const char *option,
+              const char *text,
+              gboolean   *cpu,
+              gboolean   *automatic,
+              int        *gpu,
+              GError    **error)
 {
-  if (raw->positions == NULL)
+  guint64 number;
+
+  *cpu = g_str_equal (text, "cpu");
+  *automatic = g_str_equal (text, "auto");
+  *gpu = 0;
+  if (*cpu || *automatic || g_str_equal (text, "cuda"))
+    return TRUE;
+  if (!g_ascii_string_to_unsigned (text, 10, 0, 63, &number, NULL))
     {
       g_set_error (error, PTL_PARAM_ERROR, PTL_PARAM_ERROR_INVALID,
-                   "--connect needs the position stream: --positions tcp://HOST:PORT");
+                   "Unknown device “%s” for %s (known: auto, cpu, cuda, or a GPU number)", text,
+                   option);
       return FALSE;
     }
-  if (raw->samples_per_frame <= 0 || raw->series_timeout < 0)
-    {
-      g_set_error (error, PTL_PARAM_ERROR, PTL_PARAM_ERROR_RANGE,
-                   "--samples-per-frame must be positive and --series-timeout not negative "
-                   "(%d, %d)", raw->samples_per_frame, raw->series_timeout);
-      return FALSE;
-    }
-  options->protocol = PTL_DETECTOR_PROTOCOL_V2;
-  if (raw->protocol != NULL && !ptl_detector_protocol_from_string (raw->protocol,
-                                                                   &options->protocol, error))
-    return FALSE;
-  options->detector = raw->connect;
-  options->channel = raw->channel;
-  options->positions = raw->positions;
-  /* Defaults applied after parsing: GOption replaces a string without freeing it. */
-  options->x_channel = raw->x_channel ? raw->x_channel : "INENC1.VAL.Mean";
-  options->y_channel = raw->y_channel ? raw->y_channel : "INENC2.VAL.Mean";
-  options->samples_per_frame = (guint) raw->samples_per_frame;
-  options->series_timeout = (guint) raw->series_timeout;
+  *gpu = (int) number;
   return TRUE;
 }
 
+/* The live pipeline's configuration: the source, then what the stream does not say. */
+static gboolean
+build_live_options (const RawOptions         *raw,
+                    const PtlHeadlessOptions *headless,
+                    PtlLiveOptions           *live,
+                    GError                  **error)
+{
+  PtlPipelineConfig *c = &live->config;
+
+  if (raw->samples_per_frame <= 0 || raw->series_timeout < 0 || raw->start_after <= 0
+      || raw->final_iterations < 0 || raw->final_seconds < 0 || raw->rate < 0
+      || raw->crop < 0 || raw->detector_bin < 0)
+    {
+      g_set_error (error, PTL_PARAM_ERROR, PTL_PARAM_ERROR_RANGE,
+                   "Live options out of range: --samples-per-frame and --start-after must be "
+                   "positive; --series-timeout, --final-iterations, --final-seconds, --rate, "
+                   "--crop and --detector-bin not negative");
+      return FALSE;
+    }
+  c->sim = headless->sim;
+  c->sim.object_image = headless->sim.object_image;
+  c->recon = headless->recon;
+  c->backend = headless->backend;
+  c->threads = headless->threads;
+  c->result_file = headless->output;
+  c->record_file = raw->record;
+  c->start_after = (guint) raw->start_after;
+  c->final_iterations = (guint) raw->final_iterations;
+  c->final_seconds = raw->final_seconds;
+  c->samples_per_frame = (guint) raw->samples_per_frame;
+  c->energy_ev = raw->beam_energy;
+  c->distance = raw->detector_distance;
+  c->pixel_size = raw->pixel_size;
+  if (raw->stage_scale != 0)
+    c->stage_scale = raw->stage_scale;
+  c->mask_file = raw->mask_file;
+  c->dark_file = raw->dark_file;
+  if (raw->x_channel != NULL)
+    c->x_name = raw->x_channel;
+  if (raw->y_channel != NULL)
+    c->y_name = raw->y_channel;
+  if (raw->preprocess_device != NULL)
+    {
+      gboolean cpu, automatic;
+      if (!parse_device ("--preprocess-device", raw->preprocess_device, &cpu, &automatic,
+                         &c->preprocess_gpu, error))
+        return FALSE;
+      c->preprocess_device = cpu ? PTL_PREPROCESS_CPU
+                             : automatic ? PTL_PREPROCESS_AUTO : PTL_PREPROCESS_CUDA;
+    }
+  if (raw->recon_device != NULL)
+    {
+      gboolean cpu, automatic;
+      if (!parse_device ("--recon-device", raw->recon_device, &cpu, &automatic, &c->recon_gpu,
+                         error))
+        return FALSE;
+      c->backend = cpu ? PTL_BACKEND_CPU : automatic ? PTL_BACKEND_AUTO : PTL_BACKEND_CUDA;
+    }
+  if (raw->protocol != NULL && !ptl_detector_protocol_from_string (raw->protocol, &c->protocol,
+                                                                   error))
+    return FALSE;
+
+  /* Preprocessing given on the command line replaces a recording's own. */
+  if (raw->crop > 0 || raw->detector_bin > 0 || !isnan (raw->centre_row) || !isnan (raw->centre_col))
+    c->preprocess_from_file = FALSE;
+  if (raw->crop > 0)
+    c->preprocess.crop = (guint) raw->crop;
+  if (raw->detector_bin > 0)
+    c->preprocess.bin = (guint) raw->detector_bin;
+  if (!isnan (raw->centre_row))
+    c->preprocess.centre_row = raw->centre_row;
+  if (!isnan (raw->centre_col))
+    c->preprocess.centre_col = raw->centre_col;
+  if (raw->adu_per_photon > 0)
+    c->preprocess.adu_per_photon = raw->adu_per_photon;
+
+  if (raw->replay != NULL)
+    {
+      c->source = PTL_SOURCE_REPLAY;
+      c->replay_file = raw->replay;
+      c->replay_rate = raw->rate;
+    }
+  else if (raw->connect != NULL)
+    {
+      if (raw->positions == NULL)
+        {
+          g_set_error (error, PTL_PARAM_ERROR, PTL_PARAM_ERROR_INVALID,
+                       "--connect needs the position stream: --positions tcp://HOST:PORT");
+          return FALSE;
+        }
+      c->source = PTL_SOURCE_STREAM;
+      c->detector_endpoint = raw->connect;
+      c->channel = raw->channel;
+      c->positions_endpoint = raw->positions;
+    }
+  else
+    {
+      c->source = PTL_SOURCE_SIMULATION;
+      c->sim_rate = raw->rate;
+    }
+  live->series_timeout = (guint) raw->series_timeout;
+  return TRUE;
+}
+
+/* --receive-only: the streams alone, for checking a beamline's set-up before a scan. */
 static int
-run_connect (const RawOptions *raw)
+run_receive_only (const RawOptions *raw)
 {
   PtlConnectOptions options = { 0 };
   g_autoptr (GError) error = NULL;
 
-  if (!build_connect_options (raw, &options, &error)
-      || !ptl_headless_connect_run (&options, &error))
+  if (raw->positions == NULL)
+    g_set_error (&error, PTL_PARAM_ERROR, PTL_PARAM_ERROR_INVALID,
+                 "--connect needs the position stream: --positions tcp://HOST:PORT");
+  else if (raw->samples_per_frame <= 0 || raw->series_timeout < 0)
+    g_set_error (&error, PTL_PARAM_ERROR, PTL_PARAM_ERROR_RANGE,
+                 "--samples-per-frame must be positive and --series-timeout not negative "
+                 "(%d, %d)", raw->samples_per_frame, raw->series_timeout);
+  else
+    {
+      options.protocol = PTL_DETECTOR_PROTOCOL_V2;
+      if (raw->protocol == NULL
+          || ptl_detector_protocol_from_string (raw->protocol, &options.protocol, &error))
+        {
+          options.detector = raw->connect;
+          options.channel = raw->channel;
+          options.positions = raw->positions;
+          /* Defaults applied after parsing: GOption replaces a string without freeing it. */
+          options.x_channel = raw->x_channel ? raw->x_channel : "INENC1.VAL.Mean";
+          options.y_channel = raw->y_channel ? raw->y_channel : "INENC2.VAL.Mean";
+          options.samples_per_frame = (guint) raw->samples_per_frame;
+          options.series_timeout = (guint) raw->series_timeout;
+          ptl_headless_connect_run (&options, &error);
+        }
+    }
+  if (error != NULL)
+    {
+      g_printerr ("ptycholive: %s\n", error->message);
+      return error->domain == PTL_PARAM_ERROR ? EXIT_USAGE : EXIT_FAILURE;
+    }
+  return EXIT_SUCCESS;
+}
+
+static int
+run_live (const RawOptions         *raw,
+          const PtlHeadlessOptions *headless)
+{
+  PtlLiveOptions live = { 0 };
+  g_autoptr (GError) error = NULL;
+
+  ptl_pipeline_config_init (&live.config);
+  if (!build_live_options (raw, headless, &live, &error)
+      || !ptl_headless_live_run (&live, NULL, NULL, &error))
     {
       g_printerr ("ptycholive: %s\n", error->message);
       return error->domain == PTL_PARAM_ERROR ? EXIT_USAGE : EXIT_FAILURE;
@@ -189,21 +372,34 @@ run_command (GOptionContext     *context,
     }
   if (!raw->headless)
     {
-      g_printerr ("ptycholive: this build has no graphical interface; run with --headless\n");
-      return EXIT_USAGE;
+      gboolean no_input = !raw->simulate && raw->connect == NULL && raw->replay == NULL;
+
+      /* The headless run, on a simulated live scan when no input is named. */
+      if (no_input)
+        raw->simulate = raw->live = TRUE;
+      raw->headless = TRUE;
     }
-  if (raw->simulate == (raw->connect != NULL))
+  if (raw->simulate + (raw->connect != NULL) + (raw->replay != NULL) != 1)
     {
-      g_printerr ("ptycholive: --headless needs one input: --simulate or --connect\n");
+      g_printerr ("ptycholive: --headless needs one input: --simulate, --connect or --replay\n");
       return EXIT_USAGE;
     }
-  if (raw->connect != NULL)
-    return run_connect (raw);
+  if (raw->receive_only)
+    {
+      if (raw->connect == NULL)
+        {
+          g_printerr ("ptycholive: --receive-only needs --connect\n");
+          return EXIT_USAGE;
+        }
+      return run_receive_only (raw);
+    }
   if (!build_options (raw, options, &error))
     {
       g_printerr ("ptycholive: %s\n", error->message);
       return EXIT_USAGE;
     }
+  if (raw->connect != NULL || raw->replay != NULL || raw->live)
+    return run_live (raw, options);
   if (!ptl_headless_run (options, &error))
     {
       g_printerr ("ptycholive: %s\n", error->message);
@@ -230,10 +426,18 @@ main (int   argc,
   raw.bin = (int) options.sim.geometry.bin;
   raw.iterations = (int) options.recon.iterations;
   raw.probe_update_start = (int) options.recon.probe_update_start;
+  raw.modes = (int) options.recon.n_modes;
+  raw.batch = (int) options.recon.batch_size;
+  raw.overlap_iterations = (int) options.recon.overlap_iterations;
+  raw.position_start = (int) options.recon.position_start;
+  raw.probe_modes = (int) options.sim.probe_modes;
   raw.report_every = (int) options.report_every;
   raw.seed = (gint64) options.sim.seed;
   raw.samples_per_frame = 1;
   raw.series_timeout = 30;
+  raw.start_after = 20;
+  raw.final_iterations = 50;
+  raw.centre_row = raw.centre_col = NAN;
 
   const GOptionEntry main_entries[] = {
     { "headless", 0, 0, G_OPTION_ARG_NONE, &raw.headless, "Run without a display", NULL },
@@ -266,6 +470,12 @@ main (int   argc,
       "F" },
     { "jitter", 0, 0, G_OPTION_ARG_DOUBLE, &options.sim.jitter, "Rms position jitter",
       "METRES" },
+    { "position-error", 0, 0, G_OPTION_ARG_DOUBLE, &options.sim.position_error,
+      "Rms error of the reported positions per axis (patterns at the true ones)", "METRES" },
+    { "probe-modes", 0, 0, G_OPTION_ARG_INT, &raw.probe_modes,
+      "Partially coherent beam: number of modes", "K" },
+    { "mode-ratio", 0, 0, G_OPTION_ARG_DOUBLE, &options.sim.mode_ratio,
+      "Power of each beam mode over the one before", "R" },
     { "probe", 0, 0, G_OPTION_ARG_STRING, &raw.probe_model, "Probe model: aperture, gaussian",
       "NAME" },
     { "probe-diameter", 0, 0, G_OPTION_ARG_DOUBLE, &options.sim.probe_diameter,
@@ -300,10 +510,66 @@ main (int   argc,
       "PandA samples averaged into one position", "N" },
     { "series-timeout", 0, 0, G_OPTION_ARG_INT, &raw.series_timeout,
       "Stop after this long without traffic (0 = never)", "SECONDS" },
+    { "receive-only", 0, 0, G_OPTION_ARG_NONE, &raw.receive_only,
+      "With --connect: receive and pair one series and print the stream's counters, without "
+      "reconstructing (a check of the streams before a scan)", NULL },
+    { "replay", 0, 0, G_OPTION_ARG_FILENAME, &raw.replay,
+      "Reconstruct a recording (ours, or a CXI file of another program)", "FILE" },
+    { "live", 0, 0, G_OPTION_ARG_NONE, &raw.live,
+      "With --simulate: stream the scan over loopback through the live pipeline", NULL },
+    { "record", 0, 0, G_OPTION_ARG_FILENAME, &raw.record,
+      "Record every frame and position as it arrives (CXI)", "FILE" },
+    { "rate", 0, 0, G_OPTION_ARG_DOUBLE, &raw.rate,
+      "Frames/s of the simulated stream; for --replay a multiple of the original rate "
+      "(0 = as fast as possible)", "R" },
+    { "stage-scale", 0, 0, G_OPTION_ARG_DOUBLE, &raw.stage_scale,
+      "Metres per PandA stage unit (default 1e-6)", "METRES" },
+    { "beam-energy", 0, 0, G_OPTION_ARG_DOUBLE, &raw.beam_energy,
+      "Photon energy, when the stream does not give it", "EV" },
+    { "detector-distance", 0, 0, G_OPTION_ARG_DOUBLE, &raw.detector_distance,
+      "Sample–detector distance, when the stream does not give it", "METRES" },
+    { "pixel-size", 0, 0, G_OPTION_ARG_DOUBLE, &raw.pixel_size,
+      "Detector pixel size, when the stream does not give it", "METRES" },
+    { "crop", 0, 0, G_OPTION_ARG_INT, &raw.crop, "Crop of the detector frames, pixels", "N" },
+    { "detector-bin", 0, 0, G_OPTION_ARG_INT, &raw.detector_bin,
+      "Detector pixels summed per pattern pixel along each axis", "B" },
+    { "centre-row", 0, 0, G_OPTION_ARG_DOUBLE, &raw.centre_row, "Crop centre row", "PX" },
+    { "centre-col", 0, 0, G_OPTION_ARG_DOUBLE, &raw.centre_col, "Crop centre column", "PX" },
+    { "adu-per-photon", 0, 0, G_OPTION_ARG_DOUBLE, &raw.adu_per_photon,
+      "Raw detector units per photon", "ADU" },
+    { "mask-file", 0, 0, G_OPTION_ARG_FILENAME, &raw.mask_file, "Detector mask (HDF5)", "FILE" },
+    { "dark-file", 0, 0, G_OPTION_ARG_FILENAME, &raw.dark_file,
+      "Dark of the raw frames (HDF5: a mean or a series)", "FILE" },
+    { "preprocess-device", 0, 0, G_OPTION_ARG_STRING, &raw.preprocess_device,
+      "Preprocessing on: auto, cpu, cuda or a GPU number", "DEVICE" },
+    { "recon-device", 0, 0, G_OPTION_ARG_STRING, &raw.recon_device,
+      "Reconstruction on: auto, cpu, cuda or a GPU number (overrides --backend)", "DEVICE" },
+    { "start-after", 0, 0, G_OPTION_ARG_INT, &raw.start_after,
+      "Frames received before the reconstruction starts", "N" },
+    { "final-iterations", 0, 0, G_OPTION_ARG_INT, &raw.final_iterations,
+      "Refinement sweeps after the series at most", "N" },
+    { "final-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &raw.final_seconds,
+      "Refinement time after the series at most (0 = no limit)", "S" },
     { NULL }
   };
   const GOptionEntry recon_entries[] = {
-    { "algorithm", 0, 0, G_OPTION_ARG_STRING, &raw.algorithm, "Algorithm: epie, rpie", "NAME" },
+    { "algorithm", 0, 0, G_OPTION_ARG_STRING, &raw.algorithm,
+      "Algorithm: epie, rpie, mpie, dm, ap, raar, ml", "NAME" },
+    { "modes", 0, 0, G_OPTION_ARG_INT, &raw.modes, "Probe modes (mixed state)", "K" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &raw.batch, "PIE mini-batch (1 = sequential)", "N" },
+    { "momentum", 0, 0, G_OPTION_ARG_DOUBLE, &options.recon.momentum, "mPIE friction in [0, 1)",
+      "ETA" },
+    { "relax", 0, 0, G_OPTION_ARG_DOUBLE, &options.recon.relax, "DM blend or RAAR beta", "R" },
+    { "overlap-iterations", 0, 0, G_OPTION_ARG_INT, &raw.overlap_iterations,
+      "DM/AP/RAAR object–probe passes per iteration", "N" },
+    { "ml-noise", 0, 0, G_OPTION_ARG_STRING, &raw.ml_noise, "ML noise model: gaussian, poisson",
+      "NAME" },
+    { "refine-positions", 0, 0, G_OPTION_ARG_NONE, &options.recon.refine_positions,
+      "Refine the scan positions", NULL },
+    { "position-start", 0, 0, G_OPTION_ARG_INT, &raw.position_start,
+      "First iteration that refines positions", "N" },
+    { "position-max-shift", 0, 0, G_OPTION_ARG_DOUBLE, &options.recon.position_max_shift,
+      "Largest move of a position, pixels", "PX" },
     { "iterations", 0, 0, G_OPTION_ARG_INT, &raw.iterations, "Iterations", "N" },
     { "alpha", 0, 0, G_OPTION_ARG_DOUBLE, &options.recon.alpha, "Object step/regularisation",
       "A" },
@@ -340,6 +606,7 @@ main (int   argc,
   g_free (raw.probe_model);
   g_free (raw.probe_init);
   g_free (raw.algorithm);
+  g_free (raw.ml_noise);
   g_free (raw.backend);
   g_free (raw.connect);
   g_free (raw.protocol);
@@ -347,6 +614,12 @@ main (int   argc,
   g_free (raw.positions);
   g_free (raw.x_channel);
   g_free (raw.y_channel);
+  g_free (raw.replay);
+  g_free (raw.record);
+  g_free (raw.preprocess_device);
+  g_free (raw.recon_device);
+  g_free (raw.mask_file);
+  g_free (raw.dark_file);
   ptl_sim_params_clear (&options.sim);
   g_free (options.output);
   return status;

@@ -5,7 +5,9 @@
  * Errors come from the PTL_IO_ERROR domain and name the HDF5 object ("/entry_1/energy"),
  * with HDF5's innermost explanation where it has one; callers prefix the file name.
  *
- * The system's HDF5 is the serial, not thread-safe build: one thread at a time may call it. */
+ * Debian's serial HDF5 is built thread-safe (H5is_library_threadsafe): the recorder thread
+ * and the threads reading masks, darks and results may call it at the same time, each on
+ * its own file; HDF5 serialises them internally. */
 #pragma once
 
 #include <glib.h>

@@ -2,11 +2,28 @@
  * position stream in; preprocessing, a streaming reconstruction and a lossless recording
  * in background threads; the latest result out through a snapshot mailbox.
  *
- * Threads (DESIGN.md): one per socket, a preprocessing worker, the engine thread (owns the
- * backend), the recorder. Queues are bounded; the recorder never drops, the engine may fall
- * behind and counts what it skipped. Everything here is called from one thread, the one
+ * Threads (DESIGN.md): one per socket (the detector and PandA clients, or the replay), a
+ * preprocessing worker (which also pairs patterns with positions), the engine thread
+ * (owns the backend), the recorder. Everything here is called from one thread, the one
  * whose thread-default GMainContext was current at ptl_pipeline_new (the GTK main thread,
- * or the headless run's loop); signals are emitted there. */
+ * or the headless run's loop); signals are emitted there.
+ *
+ * Queue policy:
+ * - receive → recorder: never drops. No count limit; past 1 GiB of images not yet written
+ *   the receive threads wait (back-pressure into ZMQ and the detector), and the time they
+ *   waited is counted (counters.record_wait_ms).
+ * - receive → preprocessing: never drops; the same 1 GiB bound and back-pressure.
+ * - preprocessing → engine: no bound; the engine drains it whole at every step and never
+ *   makes anybody wait. A burst gives its newest 16 frames their own update at once; the
+ *   older ones join the sweeps without it and are counted in counters.skipped.
+ * A recording that fails (disk full, unwritable path, the file or its folder removed
+ * during the run) is reported in the snapshot's record_message; the reconstruction goes
+ * on, and counters.not_recorded says how many frames are missing from the file.
+ *
+ * One run reconstructs one series. A start message of another series ends the current
+ * series if it was still running (the detector was armed again); the later series' images
+ * are counted in counters.other_series and neither reconstructed nor recorded: a new run
+ * (a new pipeline) takes the next series. */
 #pragma once
 
 #include <glib-object.h>
@@ -16,7 +33,11 @@
 #include "core/ptl-params.h"
 #include "core/ptl-preprocess-params.h"
 #include "preprocess/ptl-preprocess.h"
+/* recon/ptl-backend.h also declares a PtlSnapshot (its asynchronous device copies); the
+ * pipeline's snapshot is the one the application sees, so the backend's is renamed here. */
+#define PtlSnapshot PtlBackendSnapshot
 #include "recon/ptl-backend.h"
+#undef PtlSnapshot
 #include "sim/ptl-sim.h"
 #include "stream/ptl-detector-client.h"
 
@@ -86,11 +107,23 @@ typedef struct
   guint          start_after;      /* frames before the engine starts */
   guint          final_iterations; /* refinement budget after the series, sweeps */
   double         final_seconds;    /* and in time; 0 = no time limit */
+  const char    *probe_file;       /* PTL_PROBE_INIT_MODEL: the probe of this result file */
 
   /* Output. */
   const char *record_file; /* NULL: no recording */
   guint       flush_every; /* frames between HDF5 flushes */
   const char *result_file; /* NULL: no result file */
+  gsize       record_queue_bytes; /* images the recorder may be behind before the receive
+                                   * threads wait; 0: PTL_RECORD_QUEUE_BYTES (1 GiB) */
+  double      record_delay_s;     /* a pause before each frame is written, seconds: a slow
+                                   * disk, for tests of the back-pressure; 0 in real runs */
+
+  /* Replay of our recordings: TRUE keeps the crop, bin and centre they were made with;
+   * FALSE preprocesses the raw frames anew with `preprocess`. */
+  gboolean preprocess_from_file;
+  double   snapshot_rate;     /* snapshots per second at most (≤ 30) */
+  double   converged_change;  /* refinement stops when the error changed less than this
+                               * (relative) over the last 10 sweeps; 0 = only the budget */
 } PtlPipelineConfig;
 
 /* Counters of one series, as the status bar and the headless run print them. */
@@ -105,11 +138,14 @@ typedef struct
   guint64 skipped;        /* frames the engine had no time to give their own update */
   guint64 stream_errors;  /* decode and order errors of the detector and the positions */
   guint64 dropped;        /* images or positions that never found their partner */
+  guint64 other_series;   /* images of a later series: a run reconstructs one series */
   gint64  position_lag_frames;
   double  position_lag_ms;
   double  frames_per_second; /* received, over the last second */
   guint   iteration;         /* sweeps done */
   double  error;             /* latest Fourier error */
+  double  record_wait_ms;    /* receive threads held back by a recorder behind by more than
+                              * its byte bound (back-pressure, nothing dropped) */
 } PtlPipelineCounters;
 
 /* Median and 99th percentile of a stage's latency, milliseconds. */
@@ -122,7 +158,8 @@ typedef struct
 typedef struct
 {
   PtlLatency receive_to_preprocessed;
-  PtlLatency preprocessed_to_reconstructed;
+  PtlLatency preprocessed_to_reconstructed; /* the wait for its position included */
+  PtlLatency paired_to_reconstructed;       /* the engine's own lag */
   PtlLatency receive_to_recorded;
   double     wait_after_scan_s; /* last frame received → final result ready; < 0 until then */
 } PtlPipelineTimings;
@@ -153,6 +190,12 @@ typedef struct
   PtlPipelineTimings  timings;
   char               *backend;         /* in words: "CUDA (GPU 0)", "CPU (2 threads)" */
   char               *preprocess_device;
+  char               *record_message;  /* why frames were not recorded, or NULL */
+  double              stage_origin_row; /* where stage (0, 0) maps on `object`, px: a window */
+  double              stage_origin_col; /* corner is this plus the mapped translation */
+  PtlAxisMapping      mapping;
+  PtlGeometry         geometry;        /* of the patterns reconstructed */
+  PtlReconParams      params;          /* in force for this snapshot */
 } PtlSnapshot;
 
 PtlSnapshot *ptl_snapshot_ref (PtlSnapshot *snapshot);
@@ -177,19 +220,34 @@ PtlPipeline *ptl_pipeline_new (const PtlPipelineConfig *config,
 gboolean     ptl_pipeline_start (PtlPipeline *pipeline,
                                  GError     **error);
 /* Stops every thread promptly and joins them; the recording is closed valid. Idempotent;
- * also done by finalize. */
+ * also done by finalize. The snapshot in the mailbox afterwards carries the final counters
+ * (every frame the recorder wrote while it drained its queue included). */
 void         ptl_pipeline_stop (PtlPipeline *pipeline);
 /* The newest snapshot (a new reference), or NULL before the first. */
 PtlSnapshot *ptl_pipeline_get_snapshot (PtlPipeline *pipeline);
+/* The snapshot taken when the series ended (last frame in, before refinement), or NULL. */
+PtlSnapshot *ptl_pipeline_get_scan_end_snapshot (PtlPipeline *pipeline);
+PtlPipelineState ptl_pipeline_get_state (PtlPipeline *pipeline);
 /* Applies to the running reconstruction at its next sweep; object and probe are kept. */
 gboolean     ptl_pipeline_set_recon_params (PtlPipeline          *pipeline,
                                             const PtlReconParams *params,
                                             GError              **error);
+/* The refinement budget after the series (sweeps, and seconds; 0 = no time limit), for the
+ * refinement running or to come. */
+gboolean     ptl_pipeline_set_refine_budget (PtlPipeline *pipeline,
+                                             guint        sweeps,
+                                             double       seconds,
+                                             GError     **error);
 /* New preprocessing for the rest of the run: the engine restarts from the recording (or
  * from what it received, without one) with frames preprocessed anew. */
 gboolean     ptl_pipeline_set_preprocess_params (PtlPipeline               *pipeline,
                                                  const PtlPreprocessParams *params,
                                                  GError                   **error);
+/* Starts the reconstruction again from every frame received so far (the recording's
+ * frames, as they came) with the preprocessing in force: a new object and probe, the same
+ * reconstruction parameters. During the series the frames still to come join it; after
+ * it, the run refines and finishes again ("finished" is emitted once more). */
+void         ptl_pipeline_restart (PtlPipeline *pipeline);
 /* Writes the current object and probe as a CXI result file now. */
 gboolean     ptl_pipeline_save_result (PtlPipeline *pipeline,
                                        const char  *path,

@@ -270,6 +270,7 @@ build_plan (PtlPreprocessor *p,
 static gboolean
 open_device (PtlPreprocessor    *p,
              PtlPreprocessDevice device,
+             int                 gpu,
              GError            **error)
 {
   g_autoptr (GError) local = NULL;
@@ -278,7 +279,7 @@ open_device (PtlPreprocessor    *p,
   if (device == PTL_PREPROCESS_CPU)
     return TRUE;
   if (ptl_cuda_module_symbol (PTL_PREPROCESS_MODULE_ENTRY, (gpointer *) &open_fn, &local)
-      && open_fn (0, &p->device_ops, &p->device_ctx, &local))
+      && open_fn (gpu, &p->device_ops, &p->device_ctx, &local))
     return TRUE;
   p->device_ops = NULL;
   if (device == PTL_PREPROCESS_CUDA)
@@ -299,6 +300,17 @@ ptl_preprocessor_new (const PtlPreprocessParams    *params,
                       guint                         threads,
                       GError                      **error)
 {
+  return ptl_preprocessor_new_on_gpu (params, calibration, device, 0, threads, error);
+}
+
+PtlPreprocessor *
+ptl_preprocessor_new_on_gpu (const PtlPreprocessParams    *params,
+                             const PtlDetectorCalibration *calibration,
+                             PtlPreprocessDevice           device,
+                             int                           gpu,
+                             guint                         threads,
+                             GError                      **error)
+{
   g_autoptr (PtlPreprocessor) p = NULL;
   gsize pixels = (gsize) calibration->rows * calibration->cols;
   gsize crop2 = (gsize) params->crop * params->crop;
@@ -318,7 +330,13 @@ ptl_preprocessor_new (const PtlPreprocessParams    *params,
   p->plan_static_mask = ptl_aligned_alloc0 (crop2 / ((gsize) params->bin * params->bin));
   p->threads = threads > 0 ? threads : g_get_num_processors ();
 
-  if (!open_device (p, device, error))
+  if (gpu < 0)
+    {
+      g_set_error (error, PTL_PARAM_ERROR, PTL_PARAM_ERROR_RANGE,
+                   "GPU number %d is negative", gpu);
+      return NULL;
+    }
+  if (!open_device (p, device, gpu, error))
     return NULL;
   /* With the automatic centre the crop is placed later; until then the given centre
    * stands in, and only needs to be a valid one when it is used. */

@@ -59,6 +59,15 @@ PtlPreprocessor *ptl_preprocessor_new (const PtlPreprocessParams    *params,
                                        PtlPreprocessDevice           device,
                                        guint                         threads,
                                        GError                      **error);
+/* The same on GPU number `gpu` (the first is 0): with two GPUs, preprocessing on one and
+ * the reconstruction on the other. A GPU that does not exist is an error for
+ * PTL_PREPROCESS_CUDA and means the CPU for PTL_PREPROCESS_AUTO. */
+PtlPreprocessor *ptl_preprocessor_new_on_gpu (const PtlPreprocessParams    *params,
+                                              const PtlDetectorCalibration *calibration,
+                                              PtlPreprocessDevice           device,
+                                              int                           gpu,
+                                              guint                         threads,
+                                              GError                      **error);
 void             ptl_preprocessor_free (PtlPreprocessor *preprocessor);
 const char      *ptl_preprocessor_device_name (PtlPreprocessor *preprocessor);
 /* The device in words: the GPU and its runtime, or the CPU threads. */

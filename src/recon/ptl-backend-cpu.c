@@ -11,13 +11,9 @@
 
 #include "core/ptl-error.h"
 #include "core/ptl-simd.h"
-#include "ptl-backend-private.h"
+#include "ptl-backend-cpu-private.h"
 
-typedef struct
-{
-  guint threads;
-  char *description;
-} CpuContext;
+typedef PtlCpuContext CpuContext;
 
 struct _PtlFftPlan
 {
@@ -31,10 +27,49 @@ struct _PtlFftPlan
 
 static GMutex planner_lock;
 
+/* FFTW's parallel loops run on the pool of the backend whose transform is running (a
+ * second set of threads would fight the pool's for two cores). The pool is per backend,
+ * FFTW's hook per process: the thread that executes a plan names its pool here. */
+static GPrivate current_pool;
+
+typedef struct
+{
+  void *(*work) (char *);
+  char  *jobdata;
+  gsize  elsize;
+} FftwJobs;
+
+static void
+fftw_job (gpointer data,
+          guint    task,
+          guint    n_tasks)
+{
+  FftwJobs *jobs = data;
+  jobs->work (jobs->jobdata + task * jobs->elsize);
+}
+
+static void
+fftw_parallel_loop (void *(*work) (char *),
+                    char  *jobdata,
+                    size_t elsize,
+                    int    njobs,
+                    void  *data)
+{
+  CpuContext *cpu = g_private_get (&current_pool);
+  FftwJobs jobs = { work, jobdata, elsize };
+
+  if (cpu != NULL)
+    _ptl_cpu_parallel (cpu, (guint) njobs, fftw_job, &jobs);
+  else
+    for (int i = 0; i < njobs; i++)
+      work (jobdata + (gsize) i * elsize);
+}
+
 static void
 cpu_destroy (gpointer ctx)
 {
   CpuContext *cpu = ctx;
+  _ptl_cpu_pool_free (cpu->pool);
   g_free (cpu->description);
   g_free (cpu);
 }
@@ -128,11 +163,13 @@ cpu_fft_plan (gpointer ctx,
     }
 
   g_mutex_lock (&planner_lock);
+  g_private_set (&current_pool, cpu);
   fftwf_plan_with_nthreads ((int) threads);
   plan->forward = fftwf_plan_many_dft (2, n, (int) batch, scratch, NULL, 1, dist, scratch, NULL, 1,
                                        dist, FFTW_FORWARD, FFTW_MEASURE);
   plan->backward = fftwf_plan_many_dft (2, n, (int) batch, scratch, NULL, 1, dist, scratch, NULL,
                                         1, dist, FFTW_BACKWARD, FFTW_MEASURE);
+  g_private_set (&current_pool, NULL);
   g_mutex_unlock (&planner_lock);
   fftwf_free (scratch);
 
@@ -178,7 +215,9 @@ cpu_fft_execute (gpointer        ctx,
                    PTL_ARRAY_ALIGNMENT);
       return FALSE;
     }
+  g_private_set (&current_pool, ctx);
   fftwf_execute_dft (direction == PTL_FFT_FORWARD ? plan->forward : plan->backward, p, p);
+  g_private_set (&current_pool, NULL);
   return TRUE;
 }
 
@@ -221,31 +260,74 @@ exit_wave_row (const float *restrict p,
   *max_o = mo;
 }
 
-static gboolean
-cpu_exit_wave (gpointer           ctx,
-               const PtlPieBatch *b,
-               GError           **error)
+/* Σ_l |P_l|² over one row, for the maximum of the mixed-state probe power. */
+PTL_PIXEL_LOOP static void
+mode_power_row (const float *restrict p,
+                float *restrict       power,
+                guint                 m)
 {
+  for (gsize c = 0; c < m; c++)
+    power[c] += p[2 * c] * p[2 * c] + p[2 * c + 1] * p[2 * c + 1];
+}
+
+typedef struct
+{
+  const PtlPieBatch *b;
+} PieTask;
+
+static void
+exit_wave_task (gpointer data,
+                guint    task,
+                guint    n_tasks)
+{
+  const PtlPieBatch *b = ((PieTask *) data)->b;
   const float *probe = b->probe->ptr;
   const float *object = b->object->ptr;
   const PtlPosition *positions = b->positions->ptr;
   const guint32 *order = b->order->ptr;
   float *scratch = b->scratch->ptr;
-  guint m = b->m;
+  guint m = b->m, modes = MAX (b->n_modes, 1);
+  gsize n = (gsize) m * m, begin, end;
+  g_autofree float *power = modes > 1 ? g_new (float, m) : NULL;
 
-  for (guint k = 0; k < b->count; k++)
+  _ptl_cpu_range (b->count, task, n_tasks, &begin, &end);
+  for (gsize k = begin; k < end; k++)
     {
       PtlPosition pos = positions[order[b->first + k]];
-      float *exit = (float *) b->exit->ptr + 2 * (gsize) k * m * m;
       float max_p = 0.0f, max_o = 0.0f;
 
       for (guint r = 0; r < m; r++)
-        exit_wave_row (probe + 2 * (gsize) r * m,
-                       object + 2 * ((gsize) (pos.row + r) * b->canvas_cols + pos.col),
-                       exit + 2 * (gsize) r * m, m, &max_p, &max_o);
+        {
+          const float *o = object + 2 * ((gsize) (pos.row + r) * b->canvas_cols + pos.col);
+          for (guint l = 0; l < modes; l++)
+            {
+              float mp = 0.0f;
+              exit_wave_row (probe + 2 * (l * n + (gsize) r * m), o,
+                             (float *) b->exit->ptr + 2 * ((k * modes + l) * n + (gsize) r * m), m,
+                             modes > 1 ? &mp : &max_p, &max_o);
+            }
+          if (modes > 1)
+            {
+              memset (power, 0, m * sizeof (float));
+              for (guint l = 0; l < modes; l++)
+                mode_power_row (probe + 2 * (l * n + (gsize) r * m), power, m);
+              for (guint c = 0; c < m; c++)
+                max_p = MAX (max_p, power[c]);
+            }
+        }
       scratch[2 * k] = max_p;
       scratch[2 * k + 1] = max_o;
     }
+}
+
+static gboolean
+cpu_exit_wave (gpointer           ctx,
+               const PtlPieBatch *b,
+               GError           **error)
+{
+  PieTask task = { b };
+
+  _ptl_cpu_parallel (ctx, _ptl_cpu_tasks (ctx, b->count), exit_wave_task, &task);
   return TRUE;
 }
 
@@ -257,6 +339,7 @@ constrain_frame (float *restrict       psi,
                  const float *restrict amp,
                  gsize                 n,
                  float                 m,
+                 float                 tolerance,
                  float                *measured)
 {
   /* Keeps 1/|Ψ| finite where the model is dark, as the 1e-10 of the contract does. */
@@ -273,7 +356,8 @@ constrain_frame (float *restrict       psi,
       float a = amp[i];
       float is_measured = a >= 0.0f ? 1.0f : 0.0f;
       float diff = model - a;
-      float factor = a >= 0.0f ? a * inv_abs * inv_m : inv_n;
+      float target = a + fminf (fmaxf (diff, -tolerance), tolerance);
+      float factor = a >= 0.0f ? target * inv_abs * inv_m : inv_n;
       err += is_measured * diff * diff;
       count += is_measured;
       psi[2 * i] = re * factor;
@@ -283,24 +367,113 @@ constrain_frame (float *restrict       psi,
   return err;
 }
 
+/* The mixed-state factor: one real factor per pixel shared by every mode. */
+PTL_PIXEL_LOOP static float
+modulus_factor (const float *restrict psi,
+                const float *restrict amp,
+                gsize                 n,
+                guint                 n_modes,
+                float                 m,
+                float                 tolerance,
+                float *restrict       factor,
+                float                *measured)
+{
+  const float tiny = 1e-20f * m * m;
+  const float inv_m = 1.0f / m, inv_n = 1.0f / n;
+  float err = 0.0f, count = 0.0f;
+
+  for (gsize i = 0; i < n; i++)
+    factor[i] = 0.0f;
+  for (guint l = 0; l < n_modes; l++)
+    {
+      const float *restrict p = psi + 2 * l * n;
+      for (gsize i = 0; i < n; i++)
+        factor[i] += p[2 * i] * p[2 * i] + p[2 * i + 1] * p[2 * i + 1];
+    }
+  for (gsize i = 0; i < n; i++)
+    {
+      float n2 = factor[i];
+      float inv_abs = 1.0f / sqrtf (n2 + tiny);
+      float model = n2 * inv_abs * inv_m;
+      float a = amp[i];
+      float is_measured = a >= 0.0f ? 1.0f : 0.0f;
+      float diff = model - a;
+      float target = a + fminf (fmaxf (diff, -tolerance), tolerance);
+      err += is_measured * diff * diff;
+      count += is_measured;
+      factor[i] = a >= 0.0f ? target * inv_abs * inv_m : inv_n;
+    }
+  *measured = count;
+  return err;
+}
+
+/* Exported without target clones (clang cannot clone a function other files call). */
+float
+_ptl_cpu_modulus_factor (const float *psi,
+                         const float *amp,
+                         gsize        n,
+                         guint        n_modes,
+                         float        m,
+                         float        tolerance,
+                         float       *factor,
+                         float       *measured)
+{
+  return modulus_factor (psi, amp, n, n_modes, m, tolerance, factor, measured);
+}
+
+PTL_PIXEL_LOOP static void
+apply_factor (float *restrict       psi,
+              const float *restrict factor,
+              gsize                 n)
+{
+  for (gsize i = 0; i < n; i++)
+    {
+      psi[2 * i] *= factor[i];
+      psi[2 * i + 1] *= factor[i];
+    }
+}
+
+static void
+fourier_constraint_task (gpointer data,
+                         guint    task,
+                         guint    n_tasks)
+{
+  const PtlPieBatch *b = ((PieTask *) data)->b;
+  const guint32 *order = b->order->ptr;
+  float *errors = b->errors->ptr;
+  guint modes = MAX (b->n_modes, 1);
+  gsize n = (gsize) b->m * b->m, begin, end;
+  g_autofree float *factor = modes > 1 ? g_new (float, n) : NULL;
+
+  _ptl_cpu_range (b->count, task, n_tasks, &begin, &end);
+  for (gsize k = begin; k < end; k++)
+    {
+      guint32 frame = order[b->first + k];
+      float *psi = (float *) b->exit->ptr + 2 * k * modes * n;
+      const float *amp = (const float *) b->amplitudes->ptr + (gsize) frame * n;
+      float measured, err;
+
+      if (modes == 1)
+        err = constrain_frame (psi, amp, n, (float) b->m, b->amplitude_tolerance, &measured);
+      else
+        {
+          err = _ptl_cpu_modulus_factor (psi, amp, n, modes, (float) b->m, b->amplitude_tolerance,
+                                         factor, &measured);
+          for (guint l = 0; l < modes; l++)
+            apply_factor (psi + 2 * l * n, factor, n);
+        }
+      errors[frame] = measured > 0.0f ? err / measured : 0.0f;
+    }
+}
+
 static gboolean
 cpu_fourier_constraint (gpointer           ctx,
                         const PtlPieBatch *b,
                         GError           **error)
 {
-  const guint32 *order = b->order->ptr;
-  float *errors = b->errors->ptr;
-  gsize n = (gsize) b->m * b->m;
+  PieTask task = { b };
 
-  for (guint k = 0; k < b->count; k++)
-    {
-      guint32 frame = order[b->first + k];
-      float measured;
-      float err = constrain_frame ((float *) b->exit->ptr + 2 * (gsize) k * n,
-                                   (const float *) b->amplitudes->ptr + (gsize) frame * n, n,
-                                   (float) b->m, &measured);
-      errors[frame] = measured > 0.0f ? err / measured : 0.0f;
-    }
+  _ptl_cpu_parallel (ctx, _ptl_cpu_tasks (ctx, b->count), fourier_constraint_task, &task);
   return TRUE;
 }
 
@@ -350,6 +523,53 @@ update_object_row (float *restrict       o,
     }
 }
 
+/* The mixed-state PIE update of one row: sums over modes for the object, each mode's own
+ * correction for the probe, all from the values before the update. */
+PTL_PIXEL_LOOP static void
+update_modes_row (float *restrict       o,
+                  float *restrict       p,
+                  const float *restrict e,
+                  guint                 m,
+                  guint                 modes,
+                  gsize                 stride,
+                  float *restrict       num,
+                  float *restrict       power,
+                  float                 o_a,
+                  float                 o_b,
+                  float                 p_a,
+                  float                 p_b,
+                  gboolean              update_probe)
+{
+  for (gsize c = 0; c < m; c++)
+    num[2 * c] = num[2 * c + 1] = power[c] = 0.0f;
+  for (guint l = 0; l < modes; l++)
+    {
+      float *restrict pl = p + l * stride;
+      const float *restrict el = e + l * stride;
+      for (gsize c = 0; c < m; c++)
+        {
+          float pr = pl[2 * c], pi = pl[2 * c + 1], or = o[2 * c], oi = o[2 * c + 1];
+          float dr = el[2 * c] - (pr * or - pi * oi);
+          float di = el[2 * c + 1] - (pr * oi + pi * or);
+          num[2 * c] += pr * dr + pi * di;
+          num[2 * c + 1] += pr * di - pi * dr;
+          power[c] += pr * pr + pi * pi;
+          if (update_probe)
+            {
+              float wp = 1.0f / (p_a * (or * or + oi * oi) + p_b);
+              pl[2 * c] = pr + (or * dr + oi * di) * wp;
+              pl[2 * c + 1] = pi + (or * di - oi * dr) * wp;
+            }
+        }
+    }
+  for (gsize c = 0; c < m; c++)
+    {
+      float wo = 1.0f / (o_a * power[c] + o_b);
+      o[2 * c] += num[2 * c] * wo;
+      o[2 * c + 1] += num[2 * c + 1] * wo;
+    }
+}
+
 static gboolean
 cpu_pie_update (gpointer           ctx,
                 const PtlPieBatch *b,
@@ -360,13 +580,15 @@ cpu_pie_update (gpointer           ctx,
   const float *scratch = b->scratch->ptr;
   float *probe = b->probe->ptr;
   float *object = b->object->ptr;
-  guint m = b->m;
+  guint m = b->m, modes = MAX (b->n_modes, 1);
+  gsize n = (gsize) m * m;
   gboolean rpie = b->variant == PTL_PIE_RPIE;
+  g_autofree float *num = modes > 1 ? g_new (float, 3 * (gsize) m) : NULL;
 
   for (guint k = 0; k < b->count; k++)
     {
       PtlPosition pos = positions[order[b->first + k]];
-      const float *exit = (const float *) b->exit->ptr + 2 * (gsize) k * m * m;
+      const float *exit = (const float *) b->exit->ptr + 2 * (gsize) k * modes * n;
       float max_p = scratch[2 * k], max_o = scratch[2 * k + 1];
       float o_a = rpie ? 1.0f - b->alpha : 0.0f;
       float o_b = rpie ? b->alpha * max_p : max_p / b->alpha;
@@ -381,7 +603,10 @@ cpu_pie_update (gpointer           ctx,
           float *o = object + 2 * ((gsize) (pos.row + r) * b->canvas_cols + pos.col);
           float *p = probe + 2 * (gsize) r * m;
           const float *e = exit + 2 * (gsize) r * m;
-          if (b->update_probe)
+          if (modes > 1)
+            update_modes_row (o, p, e, m, modes, 2 * n, num, num + 2 * m, o_a, o_b, p_a, p_b,
+                              b->update_probe);
+          else if (b->update_probe)
             update_object_and_probe_row (o, p, e, m, o_a, o_b, p_a, p_b);
           else
             update_object_row (o, p, e, m, o_a, o_b);
@@ -407,6 +632,17 @@ static const PtlBackendOps cpu_ops = {
   .fourier_constraint = cpu_fourier_constraint,
   .pie_update = cpu_pie_update,
   .synchronize = NULL,
+  .projection_input = _ptl_cpu_projection_input,
+  .exit_update = _ptl_cpu_exit_update,
+  .overlap_accumulate = _ptl_cpu_overlap_accumulate,
+  .overlap_divide = _ptl_cpu_overlap_divide,
+  .ml_residual = _ptl_cpu_ml_residual,
+  .ml_line_waves = _ptl_cpu_ml_line_waves,
+  .ml_line_coefficients = _ptl_cpu_ml_line_coefficients,
+  .fourier_error = _ptl_cpu_fourier_error,
+  .dot = _ptl_cpu_dot,
+  .axpby = _ptl_cpu_axpby,
+  .momentum = _ptl_cpu_momentum,
 };
 
 gboolean
@@ -421,11 +657,13 @@ _ptl_backend_cpu_open (guint                 threads,
     {
       fftwf_init_threads ();
       fftwf_make_planner_thread_safe ();
+      fftwf_threads_set_callback (fftw_parallel_loop, NULL);
       g_once_init_leave (&initialised, 1);
     }
 
   CpuContext *cpu = g_new0 (CpuContext, 1);
   cpu->threads = MAX (threads, 1);
+  cpu->pool = cpu->threads > 1 ? _ptl_cpu_pool_new (cpu->threads) : NULL;
   cpu->description = g_strdup_printf ("CPU, %s, %u thread%s", fftwf_version, cpu->threads,
                                       cpu->threads == 1 ? "" : "s");
   *ops = &cpu_ops;

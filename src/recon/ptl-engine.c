@@ -1,292 +1,223 @@
+/* The engine's life cycle: creation from a scan, the algorithm in use and the switch
+ * between algorithms, iterations, parameters and what it hands out. Streaming lives in
+ * ptl-engine-stream.c, the probe from the data in ptl-engine-init.c, the algorithms in
+ * ptl-engine-{pie,dm,ml}.c. */
 #include "config.h"
 
 #define G_LOG_DOMAIN "Ptl-Engine"
 
-#include "ptl-engine.h"
+#include "ptl-engine-private.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "core/ptl-error.h"
-#include "ptl-probe-init.h"
 
-struct _PtlEngine
+/* Frames per call of the batched engines: enough to fill a GPU, few enough on a CPU that a
+ * batch of frames stays in its caches. */
+#define CHUNK_CPU 16
+#define CHUNK_DEVICE 256
+
+guint
+ptl_engine_chunk_frames (PtlBackend *backend)
 {
-  PtlBackend    *backend; /* borrowed */
-  PtlReconParams params;
-  guint          m;
-  guint          n_frames;
-  guint          canvas_rows;
-  guint          canvas_cols;
-  PtlPosition   *positions;
-  guint32       *order;
-  GRand         *rand;
-  GArray        *errors; /* double, mean Fourier error per iteration */
-  double         estimated_defocus; /* NAN unless the probe came from the mean pattern */
-  float         *frame_errors;
-
-  PtlBuffer  *object;
-  PtlBuffer  *probe;
-  PtlBuffer  *exit;
-  PtlBuffer  *amplitudes;
-  PtlBuffer  *positions_buf;
-  PtlBuffer  *order_buf;
-  PtlBuffer  *errors_buf;
-  PtlBuffer  *scratch;
-  PtlFftPlan *plan;
-};
-
-/* Zero frequency from the centre (stored patterns) to [0, 0] (the FFT's convention). */
-static void
-ifftshift (const float *src,
-           float       *dst,
-           guint        m)
-{
-  guint h = m - m / 2;
-
-  for (guint r = 0; r < m; r++)
-    for (guint c = 0; c < m; c++)
-      dst[((r + h) % m) * m + (c + h) % m] = src[r * m + c];
+  return g_strcmp0 (ptl_backend_name (backend), "cpu") == 0 ? CHUNK_CPU : CHUNK_DEVICE;
 }
 
-static gboolean
-upload_amplitudes (PtlEngine         *engine,
-                   const PtlScanData *scan,
-                   GError           **error)
+static const PtlEngineAlgorithm *
+algorithm_for (PtlAlgorithm algorithm)
 {
-  guint m = engine->m;
-  gsize n = (gsize) m * m;
-  const float *intensity = ptl_array_float (scan->intensity);
-  g_autofree float *amp = g_new (float, n);
-  g_autofree float *shifted = g_new (float, n);
-
-  /* The one place where patterns move from the stored convention (zero frequency at the
-   * centre) to the FFT's (zero frequency at [0, 0]); masked pixels become negative. */
-  for (guint j = 0; j < scan->n_frames; j++)
+  switch (algorithm)
     {
-      for (gsize i = 0; i < n; i++)
-        {
-          float v = intensity[j * n + i];
-          gboolean measured = (scan->mask == NULL || scan->mask[i]) && isfinite (v);
-          amp[i] = measured ? sqrtf (MAX (v, 0.0f)) : -1.0f;
-        }
-      ifftshift (amp, shifted, m);
-      if (!ptl_backend_upload (engine->backend, engine->amplitudes, j * n * sizeof (float),
-                               shifted, n * sizeof (float), error))
-        return FALSE;
+    case PTL_ALGORITHM_DM:
+    case PTL_ALGORITHM_AP:
+    case PTL_ALGORITHM_RAAR:
+      return &_ptl_engine_dm;
+    case PTL_ALGORITHM_ML:
+      return &_ptl_engine_ml;
+    case PTL_ALGORITHM_EPIE:
+    case PTL_ALGORITHM_RPIE:
+    case PTL_ALGORITHM_MPIE:
+    default:
+      return &_ptl_engine_pie;
     }
-  return TRUE;
-}
-
-static gboolean
-place_frames (PtlEngine         *engine,
-              const PtlScanData *scan,
-              GError           **error)
-{
-  engine->positions = g_new (PtlPosition, scan->n_frames);
-  for (guint j = 0; j < scan->n_frames; j++)
-    {
-      double row = round (scan->positions[2 * j]), col = round (scan->positions[2 * j + 1]);
-      if (!(row >= 0 && col >= 0 && row + engine->m <= scan->canvas_rows
-            && col + engine->m <= scan->canvas_cols))
-        {
-          g_set_error (error, PTL_PARAM_ERROR, PTL_PARAM_ERROR_GEOMETRY,
-                       "Frame %u at (%.0f, %.0f) px does not fit the %u×%u object", j, row, col,
-                       scan->canvas_rows, scan->canvas_cols);
-          return FALSE;
-        }
-      engine->positions[j] = (PtlPosition) { (gint32) row, (gint32) col };
-    }
-  return ptl_backend_upload (engine->backend, engine->positions_buf, 0, engine->positions,
-                             scan->n_frames * sizeof (PtlPosition), error);
-}
-
-/* Free space: |O| = 1, flat phase, everywhere the scan may reach. */
-static gboolean
-reset_object (PtlEngine *engine,
-              GError   **error)
-{
-  g_autofree ptl_complex *ones = g_new (ptl_complex, engine->canvas_cols);
-
-  for (guint c = 0; c < engine->canvas_cols; c++)
-    ones[c] = 1.0f;
-  for (guint r = 0; r < engine->canvas_rows; r++)
-    if (!ptl_backend_upload (engine->backend, engine->object,
-                             (gsize) r * engine->canvas_cols * sizeof (ptl_complex), ones,
-                             engine->canvas_cols * sizeof (ptl_complex), error))
-      return FALSE;
-  return TRUE;
-}
-
-static gboolean
-upload_probe (PtlEngine      *engine,
-              const PtlArray *probe,
-              GError        **error)
-{
-  return ptl_backend_upload (engine->backend, engine->probe, 0, probe->data,
-                             ptl_array_bytes (probe), error);
 }
 
 static void
-shuffle (PtlEngine *engine,
-         guint      n)
+drop_algorithm_state (PtlEngine *engine)
 {
-  for (guint i = 0; i < n; i++)
-    engine->order[i] = i;
-  for (guint i = n; i > 1; i--)
-    {
-      guint j = (guint) g_rand_int_range (engine->rand, 0, (gint32) i);
-      guint32 t = engine->order[i - 1];
-      engine->order[i - 1] = engine->order[j];
-      engine->order[j] = t;
-    }
+  if (engine->algorithm != NULL)
+    engine->algorithm->destroy (engine, engine->state);
+  engine->algorithm = NULL;
+  engine->state = NULL;
+  _ptl_engine_momentum_free (engine);
 }
 
-/* One PIE pass over frames 0…n−1 in a random order; the mean Fourier error of the pass. */
+/* The state of the algorithm the parameters name, made on first use after a switch. */
 static gboolean
-sweep (PtlEngine *engine,
-       guint      n,
-       gboolean   update_probe,
-       double    *mean_error,
-       GError   **error)
+ensure_algorithm (PtlEngine *engine,
+                  GError   **error)
+{
+  const PtlEngineAlgorithm *wanted = algorithm_for (engine->params.algorithm);
+
+  if (engine->params.algorithm != PTL_ALGORITHM_MPIE)
+    _ptl_engine_momentum_free (engine);
+  if (engine->algorithm == wanted)
+    return TRUE;
+  drop_algorithm_state (engine);
+  gpointer state = wanted->create (engine, error);
+  if (state == NULL)
+    return FALSE;
+  engine->algorithm = wanted;
+  engine->state = state;
+  return TRUE;
+}
+
+static void
+free_plan (PtlEngine   *engine,
+           PtlFftPlan **plan)
+{
+  if (*plan != NULL)
+    ptl_backend_fft_plan_free (engine->backend, *plan);
+  *plan = NULL;
+}
+
+static void
+free_buffer (PtlEngine  *engine,
+             PtlBuffer **buffer)
+{
+  ptl_backend_buffer_free (engine->backend, *buffer);
+  *buffer = NULL;
+}
+
+/* The buffers and plans whose size depends on K, the PIE batch and the chunk. */
+static gboolean
+configure_batches (PtlEngine *engine,
+                   GError   **error)
 {
   PtlBackend *b = engine->backend;
-  const PtlReconParams *params = &engine->params;
-  PtlPieBatch batch = {
+  guint k = engine->n_modes, batch = engine->params.batch_size;
+
+  free_plan (engine, &engine->plan_batch);
+  free_plan (engine, &engine->plan_chunk);
+  free_plan (engine, &engine->plan_single);
+  free_buffer (engine, &engine->exit);
+  free_buffer (engine, &engine->scratch);
+  engine->chunk = ptl_engine_chunk_frames (b);
+  engine->slots = MAX (batch, engine->chunk);
+  return (engine->exit = ptl_backend_alloc (b, (gsize) engine->slots * k * engine->pixels
+                                                 * sizeof (ptl_complex), error))
+         && (engine->scratch = ptl_backend_alloc (b, 2 * (gsize) engine->slots * sizeof (float),
+                                                  error))
+         && (engine->plan_single = ptl_backend_fft_plan (b, engine->m, engine->m, k, error))
+         && (engine->plan_chunk = ptl_backend_fft_plan (b, engine->m, engine->m,
+                                                        engine->chunk * k, error))
+         && (batch == 1
+             || (engine->plan_batch = ptl_backend_fft_plan (b, engine->m, engine->m, batch * k,
+                                                            error)));
+}
+
+gboolean
+_ptl_engine_fft (PtlEngine      *engine,
+                 PtlBuffer      *buffer,
+                 guint           first,
+                 guint           frames,
+                 PtlFftDirection direction,
+                 GError        **error)
+{
+  PtlBackend *b = engine->backend;
+  gsize slot_bytes = (gsize) engine->n_modes * engine->pixels * sizeof (ptl_complex);
+  guint batch = engine->params.batch_size;
+
+  while (frames > 0)
+    {
+      PtlFftPlan *plan = engine->plan_single;
+      guint step = 1;
+      if (frames >= engine->chunk)
+        plan = engine->plan_chunk, step = engine->chunk;
+      else if (batch > 1 && frames >= batch)
+        plan = engine->plan_batch, step = batch;
+      if (!ptl_backend_fft_execute (b, plan, buffer, first * slot_bytes, direction, error))
+        return FALSE;
+      first += step;
+      frames -= step;
+    }
+  return TRUE;
+}
+
+void
+_ptl_engine_wave_batch (PtlEngine    *engine,
+                        PtlWaveBatch *batch)
+{
+  *batch = (PtlWaveBatch) {
     .object = engine->object,
     .canvas_rows = engine->canvas_rows,
     .canvas_cols = engine->canvas_cols,
     .probe = engine->probe,
     .m = engine->m,
-    .exit = engine->exit,
-    .amplitudes = engine->amplitudes,
+    .n_modes = engine->n_modes,
     .positions = engine->positions_buf,
-    .order = engine->order_buf,
-    .count = 1,
+    .frames = engine->frames_buf,
+    .amplitudes = engine->amplitudes,
     .errors = engine->errors_buf,
-    .scratch = engine->scratch,
-    .variant = params->algorithm == PTL_ALGORITHM_RPIE ? PTL_PIE_RPIE : PTL_PIE_EPIE,
-    .alpha = (float) params->alpha,
-    .beta = (float) params->beta,
-    .update_probe = update_probe,
   };
+}
 
-  shuffle (engine, n);
-  if (!ptl_backend_upload (b, engine->order_buf, 0, engine->order, n * sizeof (guint32), error))
-    return FALSE;
-
-  for (guint k = 0; k < n; k++)
-    {
-      batch.first = k;
-      if (!ptl_backend_exit_wave (b, &batch, error)
-          || !ptl_backend_fft_execute (b, engine->plan, engine->exit, 0, PTL_FFT_FORWARD, error)
-          || !ptl_backend_fourier_constraint (b, &batch, error)
-          || !ptl_backend_fft_execute (b, engine->plan, engine->exit, 0, PTL_FFT_BACKWARD, error)
-          || !ptl_backend_pie_update (b, &batch, error))
-        return FALSE;
-    }
-
-  if (!ptl_backend_download (b, engine->errors_buf, 0, engine->frame_errors, n * sizeof (float),
-                             error))
+gboolean
+_ptl_engine_mean_error (PtlEngine *engine,
+                        double    *mean_error,
+                        GError   **error)
+{
+  if (!ptl_backend_download (engine->backend, engine->errors_buf, 0, engine->frame_errors,
+                             engine->n_frames * sizeof (float), error))
     return FALSE;
   double sum = 0.0;
-  for (guint j = 0; j < n; j++)
+  for (guint j = 0; j < engine->n_frames; j++)
     sum += engine->frame_errors[j];
-  *mean_error = sum / n;
+  *mean_error = sum / MAX (engine->n_frames, 1);
   return TRUE;
 }
 
-/* How well a candidate probe explains the first frames: the Fourier error after a few
- * object-only sweeps from free space. The first frames of a scan lie close together, so
- * they overlap and constrain the probe as the whole scan would. */
-#define SEARCH_FRAMES 64
-#define SEARCH_SWEEPS 8
-
-static gboolean
-candidate_error (PtlEngine      *engine,
-                 const PtlPupil *pupil,
-                 gboolean        bright_field_only,
-                 double          defocus,
-                 double         *error_value,
-                 GError        **error)
+gboolean
+_ptl_engine_grow_buffer (PtlEngine  *engine,
+                         PtlBuffer **buffer,
+                         gsize       used_bytes,
+                         gsize       new_bytes,
+                         GError    **error)
 {
-  g_autoptr (PtlArray) probe = ptl_pupil_probe (pupil, bright_field_only, defocus);
-  guint n = MIN (engine->n_frames, SEARCH_FRAMES);
+  PtlBuffer *grown = ptl_backend_alloc (engine->backend, new_bytes, error);
 
-  if (!upload_probe (engine, probe, error) || !reset_object (engine, error))
+  if (grown == NULL)
     return FALSE;
-  for (guint s = 0; s < SEARCH_SWEEPS; s++)
-    if (!sweep (engine, n, FALSE, error_value, error))
-      return FALSE;
-  return TRUE;
-}
-
-/* The probe from the data alone: the bright field of the mean pattern is the pupil, and
- * the defocus that turns it into the beam at the sample is found by a coarse scan over
- * the defocus range the window allows, refined twice around the best value. Without
- * it a defocused beam is started as a small focal spot, and PIE stagnates. A beam
- * without a sharp pupil (a Gaussian) is better described by the whole mean pattern at
- * focus, which is tried first. */
-#define SEARCH_COARSE_STEPS 8 /* each side of focus */
-
-static gboolean
-probe_from_data (PtlEngine         *engine,
-                 const PtlScanData *scan,
-                 GError           **error)
-{
-  g_autoptr (PtlPupil) pupil = ptl_pupil_from_scan (scan);
-  double step = pupil->max_defocus / SEARCH_COARSE_STEPS;
-  double best = 0.0, best_error, value;
-  gboolean bright_field_only = FALSE;
-
-  if (!candidate_error (engine, pupil, FALSE, 0.0, &best_error, error))
-    return FALSE;
-  for (int k = -SEARCH_COARSE_STEPS; k <= SEARCH_COARSE_STEPS; k++)
+  if (used_bytes > 0 && *buffer != NULL)
     {
-      if (!candidate_error (engine, pupil, TRUE, k * step, &value, error))
-        return FALSE;
-      if (value < best_error)
-        best_error = value, best = k * step, bright_field_only = TRUE;
-    }
-  for (guint round = 0; bright_field_only && round < 2; round++)
-    {
-      double centre = best;
-      step /= 3.0;
-      for (int k = -1; k <= 1; k += 2)
+      g_autofree guint8 *host = g_try_malloc (used_bytes);
+      if (host == NULL)
         {
-          if (!candidate_error (engine, pupil, TRUE, centre + k * step, &value, error))
-            return FALSE;
-          if (value < best_error)
-            best_error = value, best = centre + k * step;
-        }
-    }
-
-  engine->estimated_defocus = best;
-  g_autoptr (PtlArray) probe = ptl_pupil_probe (pupil, bright_field_only, best);
-  return upload_probe (engine, probe, error);
-}
-
-static gboolean
-init_object_and_probe (PtlEngine         *engine,
-                       const PtlScanData *scan,
-                       const PtlArray    *model_probe,
-                       GError           **error)
-{
-  if (engine->params.probe_init == PTL_PROBE_INIT_MODEL)
-    {
-      if (model_probe == NULL || model_probe->dtype != PTL_DTYPE_COMPLEX
-          || ptl_array_rows (model_probe) != engine->m || ptl_array_cols (model_probe) != engine->m)
-        {
-          g_set_error (error, PTL_PARAM_ERROR, PTL_PARAM_ERROR_GEOMETRY,
-                       "A model probe of %u×%u complex values is required", engine->m, engine->m);
+          ptl_backend_buffer_free (engine->backend, grown);
+          g_set_error (error, PTL_BACKEND_ERROR, PTL_BACKEND_ERROR_MEMORY,
+                       "Out of memory growing a buffer to %" G_GSIZE_FORMAT " bytes", new_bytes);
           return FALSE;
         }
-      if (!upload_probe (engine, model_probe, error))
-        return FALSE;
+      if (!ptl_backend_download (engine->backend, *buffer, 0, host, used_bytes, error)
+          || !ptl_backend_upload (engine->backend, grown, 0, host, used_bytes, error))
+        {
+          ptl_backend_buffer_free (engine->backend, grown);
+          return FALSE;
+        }
     }
-  else if (!probe_from_data (engine, scan, error))
-    return FALSE;
+  ptl_backend_buffer_free (engine->backend, *buffer);
+  *buffer = grown;
+  return TRUE;
+}
 
-  return reset_object (engine, error);
+gboolean
+_ptl_engine_upload_positions (PtlEngine *engine,
+                              GError   **error)
+{
+  return engine->n_frames == 0
+         || ptl_backend_upload (engine->backend, engine->positions_buf, 0, engine->positions,
+                                engine->n_frames * sizeof (PtlPosition), error);
 }
 
 PtlEngine *
@@ -304,36 +235,27 @@ ptl_engine_new (PtlBackend           *backend,
   engine = g_new0 (PtlEngine, 1);
   engine->backend = backend;
   engine->params = *params;
+  ptl_recon_params_fill_defaults (&engine->params);
   engine->estimated_defocus = NAN;
   engine->m = scan->geometry.frame_size;
-  engine->n_frames = scan->n_frames;
+  engine->pixels = (gsize) engine->m * engine->m;
+  engine->n_modes = engine->params.n_modes;
   engine->canvas_rows = scan->canvas_rows;
   engine->canvas_cols = scan->canvas_cols;
   engine->rand = g_rand_new_with_seed ((guint32) params->seed);
   engine->errors = g_array_new (FALSE, FALSE, sizeof (double));
-  engine->frame_errors = g_new0 (float, scan->n_frames);
-  engine->order = g_new (guint32, scan->n_frames);
-  for (guint j = 0; j < scan->n_frames; j++)
-    engine->order[j] = j;
 
-  gsize n = (gsize) engine->m * engine->m;
   if (!(engine->object = ptl_backend_alloc (backend, (gsize) engine->canvas_rows
                                                        * engine->canvas_cols * sizeof (ptl_complex),
                                             error))
-      || !(engine->probe = ptl_backend_alloc (backend, n * sizeof (ptl_complex), error))
-      || !(engine->exit = ptl_backend_alloc (backend, n * sizeof (ptl_complex), error))
-      || !(engine->amplitudes = ptl_backend_alloc (backend, scan->n_frames * n * sizeof (float),
-                                                   error))
-      || !(engine->positions_buf = ptl_backend_alloc (backend,
-                                                      scan->n_frames * sizeof (PtlPosition), error))
-      || !(engine->order_buf = ptl_backend_alloc (backend, scan->n_frames * sizeof (guint32), error))
-      || !(engine->errors_buf = ptl_backend_alloc (backend, scan->n_frames * sizeof (float), error))
-      || !(engine->scratch = ptl_backend_alloc (backend, 2 * sizeof (float), error))
-      || !(engine->plan = ptl_backend_fft_plan (backend, engine->m, engine->m, 1, error)))
+      || !(engine->probe = ptl_backend_alloc (backend, engine->n_modes * engine->pixels
+                                                         * sizeof (ptl_complex), error))
+      || !configure_batches (engine, error))
     return NULL;
 
-  if (!place_frames (engine, scan, error) || !upload_amplitudes (engine, scan, error)
-      || !init_object_and_probe (engine, scan, probe, error))
+  if (!_ptl_engine_add_scan_frames (engine, scan, error)
+      || !_ptl_engine_init_object_and_probe (engine, scan, probe, error)
+      || !ensure_algorithm (engine, error))
     return NULL;
 
   return g_steal_pointer (&engine);
@@ -344,22 +266,36 @@ ptl_engine_free (PtlEngine *engine)
 {
   if (engine == NULL)
     return;
-  PtlBackend *b = engine->backend;
-  ptl_backend_fft_plan_free (b, engine->plan);
-  ptl_backend_buffer_free (b, engine->object);
-  ptl_backend_buffer_free (b, engine->probe);
-  ptl_backend_buffer_free (b, engine->exit);
-  ptl_backend_buffer_free (b, engine->amplitudes);
-  ptl_backend_buffer_free (b, engine->positions_buf);
-  ptl_backend_buffer_free (b, engine->order_buf);
-  ptl_backend_buffer_free (b, engine->errors_buf);
-  ptl_backend_buffer_free (b, engine->scratch);
+  drop_algorithm_state (engine);
+  free_plan (engine, &engine->plan_batch);
+  free_plan (engine, &engine->plan_chunk);
+  free_plan (engine, &engine->plan_single);
+  free_buffer (engine, &engine->object);
+  free_buffer (engine, &engine->probe);
+  free_buffer (engine, &engine->exit);
+  free_buffer (engine, &engine->amplitudes);
+  free_buffer (engine, &engine->positions_buf);
+  free_buffer (engine, &engine->order_buf);
+  free_buffer (engine, &engine->frames_buf);
+  free_buffer (engine, &engine->errors_buf);
+  free_buffer (engine, &engine->scratch);
   g_clear_pointer (&engine->rand, g_rand_free);
   g_clear_pointer (&engine->errors, g_array_unref);
   g_free (engine->frame_errors);
   g_free (engine->positions);
+  g_free (engine->arrival);
   g_free (engine->order);
   g_free (engine);
+}
+
+static gboolean
+refine_positions_now (PtlEngine *engine,
+                      guint      iteration)
+{
+  const PtlReconParams *p = &engine->params;
+
+  return p->refine_positions && iteration >= p->position_start
+         && (iteration - p->position_start) % p->position_interval == 0;
 }
 
 gboolean
@@ -369,8 +305,19 @@ ptl_engine_iterate (PtlEngine *engine,
   guint iteration = engine->errors->len;
   double mean;
 
-  if (!sweep (engine, engine->n_frames, iteration >= engine->params.probe_update_start, &mean,
-              error))
+  if (engine->n_frames == 0)
+    {
+      g_set_error (error, PTL_PARAM_ERROR, PTL_PARAM_ERROR_INVALID,
+                   "The engine holds no frames to iterate on");
+      return FALSE;
+    }
+  if (!ensure_algorithm (engine, error)
+      || !engine->algorithm->iterate (engine, engine->state,
+                                      iteration >= engine->params.probe_update_start, &mean, error)
+      || (engine->n_modes > 1 && engine->algorithm != &_ptl_engine_dm
+          && !_ptl_engine_orthogonalise_modes (engine, error))
+      || (refine_positions_now (engine, iteration)
+          && !_ptl_engine_refine_positions (engine, error)))
     return FALSE;
   g_array_append_val (engine->errors, mean);
   return TRUE;
@@ -382,14 +329,60 @@ ptl_engine_estimated_defocus (PtlEngine *engine)
   return engine->estimated_defocus;
 }
 
+/* A new number of probe modes: the modes there are stay (the strongest first), new ones
+ * start with diversity, and the total power is kept. */
+static gboolean
+change_modes (PtlEngine *engine,
+              guint      n_modes,
+              GError   **error)
+{
+  g_autoptr (PtlArray) modes = ptl_engine_get_probe_modes (engine, error);
+  if (modes == NULL)
+    return FALSE;
+  g_autoptr (PtlArray) first = ptl_array_new_2d (PTL_DTYPE_COMPLEX, engine->m, engine->m);
+  memcpy (first->data, modes->data, ptl_array_bytes (first));
+  g_autoptr (PtlArray) fresh = _ptl_engine_modes_from_probe (first, n_modes);
+  ptl_complex *f = ptl_array_complex (fresh);
+  const ptl_complex *old = ptl_array_complex (modes);
+  /* Existing modes 1 … min(K, K') − 1 replace the fresh ones of the same rank. */
+  for (guint l = 1; l < MIN (n_modes, engine->n_modes); l++)
+    memcpy (f + l * engine->pixels, old + l * engine->pixels,
+            engine->pixels * sizeof (ptl_complex));
+
+  PtlBuffer *probe = ptl_backend_alloc (engine->backend, ptl_array_bytes (fresh), error);
+  if (probe == NULL || !ptl_backend_upload (engine->backend, probe, 0, f, ptl_array_bytes (fresh),
+                                            error))
+    {
+      ptl_backend_buffer_free (engine->backend, probe);
+      return FALSE;
+    }
+  drop_algorithm_state (engine);
+  ptl_backend_buffer_free (engine->backend, engine->probe);
+  engine->probe = probe;
+  engine->n_modes = n_modes;
+  return TRUE;
+}
+
 gboolean
 ptl_engine_set_params (PtlEngine            *engine,
                        const PtlReconParams *params,
                        GError              **error)
 {
+  PtlReconParams p = *params;
+
   if (!ptl_recon_params_validate (params, error))
     return FALSE;
-  engine->params = *params;
+  ptl_recon_params_fill_defaults (&p);
+  gboolean reshape = p.n_modes != engine->n_modes || p.batch_size != engine->params.batch_size;
+  if (p.n_modes != engine->n_modes && !change_modes (engine, p.n_modes, error))
+    return FALSE;
+  engine->params = p;
+  if (reshape)
+    {
+      drop_algorithm_state (engine);
+      if (!configure_batches (engine, error))
+        return FALSE;
+    }
   return TRUE;
 }
 
@@ -410,37 +403,60 @@ ptl_engine_errors (PtlEngine *engine,
 static PtlArray *
 download_complex (PtlEngine *engine,
                   PtlBuffer *buffer,
-                  guint      rows,
-                  guint      cols,
+                  PtlArray  *array,
                   GError   **error)
 {
-  g_autoptr (PtlArray) array = ptl_array_new_2d (PTL_DTYPE_COMPLEX, rows, cols);
+  g_autoptr (PtlArray) owned = array;
 
-  if (!ptl_backend_download (engine->backend, buffer, 0, array->data, ptl_array_bytes (array),
+  if (!ptl_backend_download (engine->backend, buffer, 0, owned->data, ptl_array_bytes (owned),
                              error))
     return NULL;
-  return g_steal_pointer (&array);
+  return g_steal_pointer (&owned);
 }
 
 PtlArray *
 ptl_engine_get_object (PtlEngine *engine,
                        GError   **error)
 {
-  return download_complex (engine, engine->object, engine->canvas_rows, engine->canvas_cols, error);
+  return download_complex (engine, engine->object,
+                           ptl_array_new_2d (PTL_DTYPE_COMPLEX, engine->canvas_rows,
+                                             engine->canvas_cols),
+                           error);
 }
 
 PtlArray *
 ptl_engine_get_probe (PtlEngine *engine,
                       GError   **error)
 {
-  return download_complex (engine, engine->probe, engine->m, engine->m, error);
+  if (engine->n_modes == 1)
+    return download_complex (engine, engine->probe,
+                             ptl_array_new_2d (PTL_DTYPE_COMPLEX, engine->m, engine->m), error);
+  g_autoptr (PtlArray) modes = _ptl_engine_natural_modes (engine, error);
+  if (modes == NULL)
+    return NULL;
+  PtlArray *strongest = ptl_array_new_2d (PTL_DTYPE_COMPLEX, engine->m, engine->m);
+  memcpy (strongest->data, modes->data, ptl_array_bytes (strongest));
+  return strongest;
+}
+
+PtlArray *
+ptl_engine_get_probe_modes (PtlEngine *engine,
+                            GError   **error)
+{
+  return _ptl_engine_natural_modes (engine, error);
+}
+
+guint
+ptl_engine_n_modes (PtlEngine *engine)
+{
+  return engine->n_modes;
 }
 
 double *
 ptl_engine_copy_positions (PtlEngine *engine,
                            guint     *n_frames)
 {
-  double *positions = g_new (double, 2 * (gsize) engine->n_frames);
+  double *positions = g_new (double, 2 * (gsize) MAX (engine->n_frames, 1));
 
   for (guint j = 0; j < engine->n_frames; j++)
     {
@@ -449,4 +465,19 @@ ptl_engine_copy_positions (PtlEngine *engine,
     }
   *n_frames = engine->n_frames;
   return positions;
+}
+
+double *
+ptl_engine_copy_position_shifts (PtlEngine *engine,
+                                 guint     *n_frames)
+{
+  double *shifts = g_new (double, 2 * (gsize) MAX (engine->n_frames, 1));
+
+  for (guint j = 0; j < engine->n_frames; j++)
+    {
+      shifts[2 * j] = engine->positions[j].row - engine->arrival[j].row;
+      shifts[2 * j + 1] = engine->positions[j].col - engine->arrival[j].col;
+    }
+  *n_frames = engine->n_frames;
+  return shifts;
 }

@@ -1,5 +1,8 @@
-/* The reconstruction engine: owns the object, probe and data on one backend and runs
- * ePIE/rPIE sweeps over the frames in a fresh random order each iteration. */
+/* The reconstruction engine: owns the object, the K probe modes and the data on one
+ * backend and runs one of the algorithms of PtlAlgorithm on them: the PIE family (ePIE,
+ * rPIE, mPIE; sequential or in mini-batches) in a fresh random order each iteration, the
+ * projection family (DM, AP, RAAR) and maximum likelihood, all batched over the frames.
+ * The algorithm may change between iterations; object, probe and positions carry over. */
 #pragma once
 
 #include <glib.h>
@@ -35,12 +38,23 @@ const double *ptl_engine_errors (PtlEngine *engine,
                                  guint     *n_errors);
 PtlArray     *ptl_engine_get_object (PtlEngine *engine,
                                      GError   **error);
+/* The strongest probe mode [M][M] (the only one when K = 1). */
 PtlArray     *ptl_engine_get_probe (PtlEngine *engine,
                                     GError   **error);
-/* The integer window corners actually used, (row, col) per frame, newly allocated as
+/* Every probe mode [K][M][M], orthogonal and sorted by decreasing power when K > 1. */
+PtlArray     *ptl_engine_get_probe_modes (PtlEngine *engine,
+                                          GError   **error);
+guint         ptl_engine_n_modes (PtlEngine *engine);
+/* The integer window corners actually used, (row, col) per frame on the current canvas
+ * (the one ptl_engine_get_object returns), refined ones included, newly allocated as
  * [n][2] doubles (the form the quality metrics and files take). */
 double *ptl_engine_copy_positions (PtlEngine *engine,
                                    guint     *n_frames);
+/* How far position refinement has moved each frame from where it arrived, (row, col)
+ * pixels per frame as [n][2] doubles (all zero without refinement): added, through the
+ * axis mapping, to the stage translations a result file records. */
+double *ptl_engine_copy_position_shifts (PtlEngine *engine,
+                                         guint     *n_frames);
 
 /* Streaming: frames arrive while the scan runs (the pipeline's engine thread).
  *
@@ -70,6 +84,10 @@ void     ptl_engine_canvas (PtlEngine *engine,
                             guint     *cols,
                             gint      *origin_row,
                             gint      *origin_col);
+
+/* Frames the batched engines (DM, AP, RAAR, ML) hand the backend per call: what one of
+ * their batched FFTs transforms (times the modes). */
+guint  ptl_engine_chunk_frames (PtlBackend *backend);
 
 /* The defocus found for a probe started from the mean pattern, metres; NAN otherwise. */
 double ptl_engine_estimated_defocus (PtlEngine *engine);

@@ -273,3 +273,91 @@ ptl_sim_probe (const PtlSimParams *params,
     p[k] *= scale;
   return g_steal_pointer (&probe);
 }
+
+/* Low-order patterns across the angular spectrum, in units of its rms width: fx, fy,
+ * fx² − fy², 2 fx fy, then radial and higher orders. */
+static double
+spectral_pattern (guint  mode,
+                  double fx,
+                  double fy)
+{
+  switch (mode)
+    {
+    case 0: return 1.0;
+    case 1: return fx;
+    case 2: return fy;
+    case 3: return fx * fx - fy * fy;
+    case 4: return 2.0 * fx * fy;
+    case 5: return fx * fx + fy * fy - 1.0;
+    default: return pow (fx, (double) (mode - 4)) - pow (fy, (double) (mode - 5));
+    }
+}
+
+PtlArray *
+ptl_sim_probe_modes (const PtlSimParams *params,
+                     GError            **error)
+{
+  g_autoptr (PtlArray) coherent = ptl_sim_probe (params, error);
+  if (coherent == NULL)
+    return NULL;
+
+  guint m = params->geometry.frame_size, k = MAX (params->probe_modes, 1);
+  gsize n = (gsize) m * m;
+  PtlArray *modes = ptl_array_new_3d (PTL_DTYPE_COMPLEX, k, m, m);
+  ptl_complex *out = ptl_array_complex (modes);
+  fftwf_complex *spectrum = fftwf_alloc_complex (n);
+  fftwf_complex *field = fftwf_alloc_complex (n);
+
+  fftwf_execute_dft (_ptl_sim_fft_plan (m, FFTW_FORWARD), ptl_array_complex (coherent), spectrum);
+  double width2 = 0.0, total = 0.0;
+  for (guint ky = 0; ky < m; ky++)
+    for (guint kx = 0; kx < m; kx++)
+      {
+        double fy = ky < m / 2 ? (double) ky : (double) ky - m;
+        double fx = kx < m / 2 ? (double) kx : (double) kx - m;
+        double p = cabsf (spectrum[(gsize) ky * m + kx]);
+        width2 += (fx * fx + fy * fy) * p * p / 2.0;
+        total += p * p;
+      }
+  double width = sqrt (width2 / total);
+
+  for (guint l = 0; l < k; l++)
+    {
+      ptl_complex *p = out + l * n;
+      for (guint ky = 0; ky < m; ky++)
+        for (guint kx = 0; kx < m; kx++)
+          {
+            double fy = (ky < m / 2 ? (double) ky : (double) ky - m) / width;
+            double fx = (kx < m / 2 ? (double) kx : (double) kx - m) / width;
+            field[(gsize) ky * m + kx] = spectrum[(gsize) ky * m + kx]
+                                         * (float) spectral_pattern (l, fx, fy);
+          }
+      fftwf_execute_dft (_ptl_sim_fft_plan (m, FFTW_BACKWARD), field, p);
+      /* Gram–Schmidt against the stronger modes, so that the modes are the natural ones. */
+      for (guint q = 0; q < l; q++)
+        {
+          const ptl_complex *o = out + q * n;
+          double re = 0.0, im = 0.0, norm = 0.0;
+          for (gsize i = 0; i < n; i++)
+            {
+              ptl_complex z = conjf (o[i]) * p[i];
+              re += crealf (z), im += cimagf (z);
+              norm += crealf (o[i]) * crealf (o[i]) + cimagf (o[i]) * cimagf (o[i]);
+            }
+          ptl_complex c = (float) (re / norm) + I * (float) (im / norm);
+          for (gsize i = 0; i < n; i++)
+            p[i] -= c * o[i];
+        }
+      double power = 0.0, share = 0.0;
+      for (gsize i = 0; i < n; i++)
+        power += crealf (p[i]) * crealf (p[i]) + cimagf (p[i]) * cimagf (p[i]);
+      for (guint q = 0; q < k; q++)
+        share += pow (params->mode_ratio, q);
+      float scale = (float) sqrt (params->photons * pow (params->mode_ratio, l) / share / power);
+      for (gsize i = 0; i < n; i++)
+        p[i] *= scale;
+    }
+  fftwf_free (spectrum);
+  fftwf_free (field);
+  return modes;
+}

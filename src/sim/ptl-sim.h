@@ -33,11 +33,15 @@ typedef struct
   guint          n_frames;       /* frames requested; patterns produce exactly this many */
   double         overlap;        /* linear overlap in (0, 1): step = (1 − overlap) · probe diameter */
   double         jitter;         /* rms random position error added to each position, metres */
+  double         position_error; /* rms error of each reported position per axis, metres: the
+                                  * patterns are taken at the true positions (0 = exact) */
   PtlProbeModel  probe_model;
   double         probe_diameter; /* metres: beam diameter at the sample (aperture: geometric
                                   * cone plus focus, Airy first zero in focus) or Gaussian FWHM */
   double         defocus;        /* metres from the focus to the sample (aperture model) */
-  double         photons;        /* incident photons per frame: Σ|P|² */
+  double         photons;        /* incident photons per frame: Σ|P|² (all modes together) */
+  guint          probe_modes;    /* partially coherent beam: K orthogonal modes (0, 1 = coherent) */
+  double         mode_ratio;     /* power of mode k + 1 over that of mode k, in (0, 1] */
   gboolean       poisson;        /* draw Poisson counts (else the exact intensities) */
   double         max_phase;      /* phase range of the built-in object, radians */
   char          *object_image;   /* optional image file for the object (NULL: built-in) */
@@ -67,9 +71,15 @@ double *ptl_scan_pattern_positions (PtlScanPattern pattern,
                                     guint64        seed,
                                     GError       **error);
 
-/* Complex probe [M][M] with Σ|P|² = photons. */
+/* Complex probe [M][M] with Σ|P|² = photons (the coherent beam). */
 PtlArray *ptl_sim_probe (const PtlSimParams *params,
                          GError            **error);
+/* The partially coherent beam: K = probe_modes orthogonal modes [K][M][M], mode k carrying
+ * a fraction ∝ mode_ratio^k of the photons. Mode 0 is the coherent beam's shape; the others
+ * are it filtered by low-order patterns across its angular spectrum (the incoherent parts
+ * of an extended source). */
+PtlArray *ptl_sim_probe_modes (const PtlSimParams *params,
+                               GError            **error);
 
 /* Built-in test object [rows][cols]: Siemens star, line pairs and text at several scales,
  * amplitude in [0.4, 1] and phase in [0, max_phase], with sharp edges in both. */
@@ -93,7 +103,10 @@ void ptl_sim_forward (const PtlArray *probe,
                       float          *intensity);
 
 /* Simulates a whole scan: positions, object (built-in or image) on the canvas, probe,
- * patterns with optional Poisson noise. The truth is returned for comparisons. */
+ * patterns with optional Poisson noise. The truth is returned for comparisons: the probe
+ * as [M][M], or [K][M][M] for a partially coherent beam. With position_error the scan
+ * reports positions off the true ones, which are those of the same simulation without it
+ * (the errors come from a random stream of their own). */
 PtlScanData *ptl_simulate_scan (const PtlSimParams *params,
                                 PtlArray          **object_truth,
                                 PtlArray          **probe_truth,

@@ -18,6 +18,13 @@
  * costs about two draws whatever the mean. */
 #define POISSON_REJECTION_MIN_MEAN 10.0
 
+/* The random stream of the reported positions' errors (after PtlSimStream and the raw
+ * frames' streams). */
+#define STREAM_POSITION_ERRORS ((PtlSimStream) 5)
+
+/* Bound of the probe modes a simulation draws. */
+#define MAX_PROBE_MODES 16
+
 void
 ptl_sim_params_init (PtlSimParams *params)
 {
@@ -37,6 +44,9 @@ ptl_sim_params_init (PtlSimParams *params)
     .n_frames = 300,
     .overlap = 0.6,
     .jitter = 0.0,
+    .position_error = 0.0,
+    .probe_modes = 1,
+    .mode_ratio = 0.5,
     .probe_model = PTL_PROBE_APERTURE,
     /* A 0.7 µm focus is 40 px, 0.31 of the window: the patterns are oversampled 3 times. */
     .probe_diameter = 0.7e-6,
@@ -89,6 +99,21 @@ ptl_sim_params_validate (const PtlSimParams *params,
     {
       g_set_error (error, PTL_PARAM_ERROR, PTL_PARAM_ERROR_RANGE,
                    "Position jitter must be zero or positive (got %g m)", params->jitter);
+      return FALSE;
+    }
+  if (!(params->position_error >= 0.0 && isfinite (params->position_error)))
+    {
+      g_set_error (error, PTL_PARAM_ERROR, PTL_PARAM_ERROR_RANGE,
+                   "Position error must be zero or positive (got %g m)", params->position_error);
+      return FALSE;
+    }
+  if (params->probe_modes > MAX_PROBE_MODES
+      || !(params->mode_ratio > 0.0 && params->mode_ratio <= 1.0))
+    {
+      g_set_error (error, PTL_PARAM_ERROR, PTL_PARAM_ERROR_RANGE,
+                   "A partially coherent beam has at most %u modes, each weaker than the one "
+                   "before by a ratio in (0, 1] (got %u modes, ratio %g)",
+                   MAX_PROBE_MODES, params->probe_modes, params->mode_ratio);
       return FALSE;
     }
   if (!(params->max_phase >= 0.0 && isfinite (params->max_phase)))
@@ -152,22 +177,29 @@ forward_into (fftwf_plan      plan,
               float          *intensity)
 {
   guint m = ptl_array_rows (probe);
-  gsize stride = ptl_array_cols (object);
-  const ptl_complex *p = ptl_array_complex (probe);
+  guint modes = probe->ndim == 3 ? (guint) probe->shape[0] : 1;
+  gsize stride = ptl_array_cols (object), n = (gsize) m * m;
   const ptl_complex *o = ptl_array_complex (object) + (gsize) row * stride + col;
   float scale = 1.0f / ((float) m * (float) m);
 
-  for (guint y = 0; y < m; y++)
-    for (guint x = 0; x < m; x++)
-      wave[(gsize) y * m + x] = p[(gsize) y * m + x] * o[(gsize) y * stride + x];
-  fftwf_execute_dft (plan, wave, spectrum);
-  for (guint y = 0; y < m; y++)
-    for (guint x = 0; x < m; x++)
-      {
-        ptl_complex v = spectrum[(gsize) y * m + x];
-        intensity[(gsize) ((y + m / 2) % m) * m + (x + m / 2) % m]
-          = (crealf (v) * crealf (v) + cimagf (v) * cimagf (v)) * scale;
-      }
+  /* Modes add incoherently: the intensities of their patterns sum. */
+  for (gsize i = 0; i < n; i++)
+    intensity[i] = 0.0f;
+  for (guint k = 0; k < modes; k++)
+    {
+      const ptl_complex *p = ptl_array_complex (probe) + k * n;
+      for (guint y = 0; y < m; y++)
+        for (guint x = 0; x < m; x++)
+          wave[(gsize) y * m + x] = p[(gsize) y * m + x] * o[(gsize) y * stride + x];
+      fftwf_execute_dft (plan, wave, spectrum);
+      for (guint y = 0; y < m; y++)
+        for (guint x = 0; x < m; x++)
+          {
+            ptl_complex v = spectrum[(gsize) y * m + x];
+            intensity[(gsize) ((y + m / 2) % m) * m + (x + m / 2) % m]
+              += (crealf (v) * crealf (v) + cimagf (v) * cimagf (v)) * scale;
+          }
+    }
 }
 
 void
@@ -260,6 +292,35 @@ snap_to_pixels (PtlScanData *scan)
     }
 }
 
+/* Reported positions off the true ones by Gaussian errors (kept on the canvas, as a
+ * scan file's canvas would hold them); the translations move with them. */
+static void
+add_position_errors (PtlScanData        *scan,
+                     const PtlSimParams *params)
+{
+  g_autoptr (GRand) rand = _ptl_sim_rand_new (params->seed, STREAM_POSITION_ERRORS);
+  double dx = ptl_geometry_pixel_size (&scan->geometry);
+  double sigma = params->position_error / dx;
+  guint m = scan->geometry.frame_size;
+
+  for (guint i = 0; i < scan->n_frames; i++)
+    {
+      double *corner = scan->positions + 2 * i;
+      double row = CLAMP (corner[0] + sigma * _ptl_sim_normal (rand), 0.0,
+                          (double) (scan->canvas_rows - m));
+      double col = CLAMP (corner[1] + sigma * _ptl_sim_normal (rand), 0.0,
+                          (double) (scan->canvas_cols - m));
+      double shift_x, shift_y;
+
+      ptl_axis_mapping_to_stage (&scan->mapping, dx, row - corner[0], col - corner[1], &shift_x,
+                                 &shift_y);
+      scan->translation[2 * i] += shift_x;
+      scan->translation[2 * i + 1] += shift_y;
+      corner[0] = row;
+      corner[1] = col;
+    }
+}
+
 static gboolean
 check_extent (const double *xy,
               guint         n,
@@ -325,7 +386,8 @@ ptl_simulate_scan (const PtlSimParams *params,
     object = ptl_sim_test_object (scan->canvas_rows, scan->canvas_cols, params->max_phase, error);
   if (object == NULL)
     return NULL;
-  probe = ptl_sim_probe (params, error);
+  probe = params->probe_modes > 1 ? ptl_sim_probe_modes (params, error)
+                                   : ptl_sim_probe (params, error);
   if (probe == NULL)
     return NULL;
 
@@ -347,6 +409,8 @@ ptl_simulate_scan (const PtlSimParams *params,
     }
   fftwf_free (wave);
   fftwf_free (spectrum);
+  if (params->position_error > 0.0)
+    add_position_errors (scan, params);
 
   /* scan->mask stays NULL: a simulated detector measures every pixel. */
   if (object_truth != NULL)

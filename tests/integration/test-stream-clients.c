@@ -379,7 +379,8 @@ test_bad_endpoint (void)
   g_assert_nonnull (error);
 }
 
-/* The command line receives one series, pairs it with its positions and reports it. */
+/* The command line receives one series, pairs it with its positions and reports it
+ * (--receive-only: the streams alone, no reconstruction). */
 static void
 test_connect_cli (void)
 {
@@ -391,7 +392,8 @@ test_connect_cli (void)
   g_autofree char *program = g_test_build_filename (G_TEST_BUILT, "..", "src", "cli",
                                                     "ptycholive", NULL);
   const char *argv[] = {
-    program, "--headless", "--connect", ptl_zmq_sender_endpoint (detector), "--positions",
+    program, "--headless", "--receive-only", "--connect", ptl_zmq_sender_endpoint (detector),
+    "--positions",
     ptl_zmq_sender_endpoint (panda), "--x-channel", X_NAME, "--y-channel", Y_NAME,
     "--series-timeout", "10", NULL
   };
