@@ -71,13 +71,16 @@ build() {
 
 build build
 
+# The main job: the window on a simulated live scan, or the same scan headless when there
+# is no display.
 if [ "$mode" = run ]; then
-  exec ./build/src/cli/ptycholive --headless --simulate --frames 300 --iterations 100 \
-    --output build/simulated-result.cxi
+  exec ./build/src/cli/ptycholive
 fi
 
 status=0
-meson test -C build --print-errorlogs --suite unit --suite integration --suite cuda || status=$?
+# The gui suite runs its windows on Xvfb with Mesa's software GL (tests/gui/run-with-display.sh).
+meson test -C build --print-errorlogs --suite unit --suite integration --suite cuda --suite gui \
+  || status=$?
 
 # The sanitizer build runs the CPU code paths only: ASan and the CUDA driver's address
 # reservations do not mix.

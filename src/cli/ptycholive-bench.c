@@ -6,6 +6,7 @@
 #include <locale.h>
 #include <stdlib.h>
 
+#include "gui/ptl-bench-gui.h"
 #include "ptl-bench-live.h"
 #include "ptl-bench.h"
 
@@ -22,7 +23,7 @@ main (int   argc,
                "  preprocess   raw-frame preprocessing against the naive NumPy routine\n"
                "  stream       bitshuffle+LZ4 decoding of a whole frame and of a crop's rows\n"
                "  live         a simulated scan streamed into a live run: wait after the scan\n"
-               "\n"
+               "  gui          the window under a live scan: main-loop stall, view refresh rate\n\n"
                "Each result is one JSON object per line.\n");
       return argc < 2 ? EXIT_USAGE : EXIT_SUCCESS;
     }
@@ -34,7 +35,9 @@ main (int   argc,
     return bench_stream (argc - 1, argv + 1);
   if (g_str_equal (argv[1], "live"))
     return bench_live (argc - 1, argv + 1);
-  g_printerr ("ptycholive-bench: unknown mode “%s” (known: recon, preprocess, stream, live)\n",
+  if (g_str_equal (argv[1], "gui"))
+    return ptl_bench_gui (argc - 1, argv + 1);
+  g_printerr ("ptycholive-bench: unknown mode “%s” (known: recon, preprocess, stream, live, gui)\n",
               argv[1]);
   return EXIT_USAGE;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "core/ptl-error.h"
+#include "gui/ptl-gui.h"
 #include "ptl-headless-connect.h"
 #include "ptl-headless-live.h"
 #include "ptl-headless.h"
@@ -374,7 +375,10 @@ run_command (GOptionContext     *context,
     {
       gboolean no_input = !raw->simulate && raw->connect == NULL && raw->replay == NULL;
 
-      /* The headless run, on a simulated live scan when no input is named. */
+      if (no_input && ptl_gui_display_available ())
+        return ptl_gui_run (1, *argv);
+      /* No display (or an input named on the command line): the headless run, on a
+       * simulated live scan when no input is named. */
       if (no_input)
         raw->simulate = raw->live = TRUE;
       raw->headless = TRUE;

@@ -1,0 +1,869 @@
+/* The image view widget: data, display settings, pan/zoom/readout input, and the choice
+ * between GL drawing (ptl-image-view-gl.c) and the CPU fallback. */
+#include "config.h"
+
+#define G_LOG_DOMAIN "Ptl-View"
+
+#include "gui/ptl-image-view-private.h"
+
+#include <math.h>
+#include <string.h>
+
+G_DEFINE_FINAL_TYPE (PtlImageView, ptl_image_view, GTK_TYPE_GL_AREA)
+
+enum
+{
+  PROP_0,
+  PROP_TITLE,
+  PROP_COLORMAP,
+  PROP_COMPONENT,
+  PROP_PHASE_CORRECTION,
+  PROP_LOG_SCALE,
+  PROP_AUTO_LEVELS,
+  PROP_SHOW_SCALE_BAR,
+  N_PROPS
+};
+
+enum
+{
+  SIGNAL_POINTER_INFO,
+  SIGNAL_CROP_CENTRE_CHANGED,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint       signals[N_SIGNALS];
+
+#define LEVELS_LOW_PERCENT  0.5
+#define LEVELS_HIGH_PERCENT 99.5
+#define ZOOM_STEP           1.2
+
+static void
+redraw (PtlImageView *view)
+{
+  if (view->use_gl)
+    gtk_gl_area_queue_render (GTK_GL_AREA (view));
+  else
+    gtk_widget_queue_draw (GTK_WIDGET (view));
+}
+
+static void
+invalidate_pixels (PtlImageView *view)
+{
+  view->gl.data_dirty = TRUE;
+  g_clear_pointer (&view->fallback_surface, cairo_surface_destroy);
+  redraw (view);
+}
+
+static void
+update_auto_levels (PtlImageView *view)
+{
+  gsize n = view->rows * view->cols;
+
+  if (!view->auto_levels || view->plane == NULL)
+    return;
+
+  gboolean log_scale = view->levels.log_scale;
+
+  ptl_image_levels_auto (view->plane, n, LEVELS_LOW_PERCENT, LEVELS_HIGH_PERCENT,
+                         &view->levels);
+  view->levels.log_scale = log_scale;
+
+  if (view->complex_data != NULL && view->component == PTL_VIEW_PHASE)
+    {
+      /* Symmetric about 0 so that the cyclic map's dark middle is phase 0. */
+      float half = MIN (MAX (fabsf (view->levels.low), fabsf (view->levels.high)),
+                        (float) G_PI);
+
+      view->levels.low = -half;
+      view->levels.high = half;
+    }
+  else if (view->complex_data != NULL && view->component == PTL_VIEW_COMPLEX)
+    view->levels.low = 0.0f;
+}
+
+/* Recomputes the shown plane(s) from the complex data for the current component. */
+static void
+derive_planes (PtlImageView *view)
+{
+  gsize n = view->rows * view->cols;
+
+  g_clear_pointer (&view->amplitude_phase, g_free);
+  if (view->complex_data == NULL)
+    return;
+
+  if (view->component == PTL_VIEW_PHASE)
+    ptl_image_phase (view->complex_data, view->rows, view->cols, view->phase_correction,
+                     view->plane);
+  else
+    ptl_image_amplitude (view->complex_data, n, view->plane);
+
+  if (view->component == PTL_VIEW_COMPLEX)
+    {
+      g_autofree float *phase = g_new (float, n);
+
+      ptl_image_phase (view->complex_data, view->rows, view->cols, view->phase_correction,
+                       phase);
+      view->amplitude_phase = g_new (float, 2 * n);
+      for (gsize i = 0; i < n; i++)
+        {
+          view->amplitude_phase[2 * i] = view->plane[i];
+          view->amplitude_phase[2 * i + 1] = phase[i];
+        }
+    }
+}
+
+static void
+set_shape (PtlImageView *view,
+           gsize         rows,
+           gsize         cols,
+           double        pixel_size_m)
+{
+  gboolean same = rows == view->rows && cols == view->cols;
+
+  if (!same)
+    {
+      g_free (view->plane);
+      view->plane = g_new (float, rows * cols);
+      view->rows = rows;
+      view->cols = cols;
+    }
+  view->pixel_size = pixel_size_m;
+  if (!same || view->follow_fit)
+    ptl_image_view_fit (view);
+}
+
+void
+ptl_image_view_set_data (PtlImageView *view,
+                         const float  *plane,
+                         gsize         rows,
+                         gsize         cols,
+                         double        pixel_size_m)
+{
+  g_return_if_fail (PTL_IS_IMAGE_VIEW (view));
+  g_return_if_fail (plane != NULL || rows * cols == 0);
+
+  if (rows == 0 || cols == 0)
+    {
+      ptl_image_view_clear (view);
+      return;
+    }
+  g_clear_pointer (&view->complex_data, ptl_aligned_free);
+  g_clear_pointer (&view->amplitude_phase, g_free);
+  set_shape (view, rows, cols, pixel_size_m);
+  memcpy (view->plane, plane, rows * cols * sizeof (float));
+  update_auto_levels (view);
+  invalidate_pixels (view);
+}
+
+void
+ptl_image_view_set_complex (PtlImageView      *view,
+                            const ptl_complex *data,
+                            gsize              rows,
+                            gsize              cols,
+                            double             pixel_size_m)
+{
+  g_return_if_fail (PTL_IS_IMAGE_VIEW (view));
+  g_return_if_fail (data != NULL || rows * cols == 0);
+
+  if (rows == 0 || cols == 0)
+    {
+      ptl_image_view_clear (view);
+      return;
+    }
+  if (view->complex_data == NULL || rows != view->rows || cols != view->cols)
+    {
+      g_clear_pointer (&view->complex_data, ptl_aligned_free);
+      view->complex_data = ptl_aligned_alloc0 (rows * cols * sizeof (ptl_complex));
+    }
+  set_shape (view, rows, cols, pixel_size_m);
+  memcpy (view->complex_data, data, rows * cols * sizeof (ptl_complex));
+  derive_planes (view);
+  update_auto_levels (view);
+  invalidate_pixels (view);
+}
+
+void
+ptl_image_view_clear (PtlImageView *view)
+{
+  g_return_if_fail (PTL_IS_IMAGE_VIEW (view));
+
+  g_clear_pointer (&view->complex_data, ptl_aligned_free);
+  g_clear_pointer (&view->plane, g_free);
+  g_clear_pointer (&view->amplitude_phase, g_free);
+  view->rows = view->cols = 0;
+  invalidate_pixels (view);
+}
+
+gboolean
+ptl_image_view_has_data (PtlImageView *view)
+{
+  g_return_val_if_fail (PTL_IS_IMAGE_VIEW (view), FALSE);
+  return view->plane != NULL;
+}
+
+void
+ptl_image_view_set_component (PtlImageView    *view,
+                              PtlViewComponent component)
+{
+  g_return_if_fail (PTL_IS_IMAGE_VIEW (view));
+  g_return_if_fail (component <= PTL_VIEW_COMPLEX);
+
+  if (view->component == component)
+    return;
+  view->component = component;
+  derive_planes (view);
+  update_auto_levels (view);
+  invalidate_pixels (view);
+  g_object_notify_by_pspec (G_OBJECT (view), properties[PROP_COMPONENT]);
+}
+
+PtlViewComponent
+ptl_image_view_get_component (PtlImageView *view)
+{
+  g_return_val_if_fail (PTL_IS_IMAGE_VIEW (view), PTL_VIEW_AMPLITUDE);
+  return view->component;
+}
+
+void
+ptl_image_view_set_phase_correction (PtlImageView      *view,
+                                     PtlPhaseCorrection correction)
+{
+  g_return_if_fail (PTL_IS_IMAGE_VIEW (view));
+
+  if (view->phase_correction == correction)
+    return;
+  view->phase_correction = correction;
+  g_object_notify_by_pspec (G_OBJECT (view), properties[PROP_PHASE_CORRECTION]);
+  if (view->complex_data != NULL && view->component != PTL_VIEW_AMPLITUDE)
+    {
+      derive_planes (view);
+      update_auto_levels (view);
+      invalidate_pixels (view);
+    }
+}
+
+void
+ptl_image_view_set_colormap (PtlImageView *view,
+                             PtlColormap   colormap)
+{
+  g_return_if_fail (PTL_IS_IMAGE_VIEW (view));
+  g_return_if_fail (colormap < PTL_COLORMAP_N);
+
+  if (view->colormap == colormap)
+    return;
+  view->colormap = colormap;
+  view->gl.lut_dirty = TRUE;
+  invalidate_pixels (view);
+  g_object_notify_by_pspec (G_OBJECT (view), properties[PROP_COLORMAP]);
+}
+
+PtlColormap
+ptl_image_view_get_colormap (PtlImageView *view)
+{
+  g_return_val_if_fail (PTL_IS_IMAGE_VIEW (view), PTL_COLORMAP_GREY);
+  return view->colormap;
+}
+
+void
+ptl_image_view_set_log_scale (PtlImageView *view,
+                              gboolean      log_scale)
+{
+  g_return_if_fail (PTL_IS_IMAGE_VIEW (view));
+
+  log_scale = !!log_scale;
+  if (view->levels.log_scale == log_scale)
+    return;
+  view->levels.log_scale = log_scale;
+  g_clear_pointer (&view->fallback_surface, cairo_surface_destroy);
+  redraw (view);
+  g_object_notify_by_pspec (G_OBJECT (view), properties[PROP_LOG_SCALE]);
+}
+
+void
+ptl_image_view_set_levels (PtlImageView *view,
+                           float         low,
+                           float         high)
+{
+  g_return_if_fail (PTL_IS_IMAGE_VIEW (view));
+
+  ptl_image_view_set_auto_levels (view, FALSE);
+  view->levels.low = low;
+  view->levels.high = high;
+  g_clear_pointer (&view->fallback_surface, cairo_surface_destroy);
+  redraw (view);
+}
+
+void
+ptl_image_view_get_levels (PtlImageView *view,
+                           float        *low,
+                           float        *high)
+{
+  g_return_if_fail (PTL_IS_IMAGE_VIEW (view));
+
+  if (low != NULL)
+    *low = view->levels.low;
+  if (high != NULL)
+    *high = view->levels.high;
+}
+
+void
+ptl_image_view_set_auto_levels (PtlImageView *view,
+                                gboolean      auto_levels)
+{
+  g_return_if_fail (PTL_IS_IMAGE_VIEW (view));
+
+  auto_levels = !!auto_levels;
+  if (view->auto_levels == auto_levels)
+    return;
+  view->auto_levels = auto_levels;
+  if (auto_levels)
+    {
+      update_auto_levels (view);
+      g_clear_pointer (&view->fallback_surface, cairo_surface_destroy);
+      redraw (view);
+    }
+  g_object_notify_by_pspec (G_OBJECT (view), properties[PROP_AUTO_LEVELS]);
+}
+
+void
+ptl_image_view_set_title (PtlImageView *view,
+                          const char   *title)
+{
+  g_return_if_fail (PTL_IS_IMAGE_VIEW (view));
+
+  if (g_strcmp0 (view->title, title) == 0)
+    return;
+  g_free (view->title);
+  view->title = g_strdup (title);
+  gtk_widget_queue_draw (GTK_WIDGET (view));
+  g_object_notify_by_pspec (G_OBJECT (view), properties[PROP_TITLE]);
+}
+
+void
+ptl_image_view_set_show_scale_bar (PtlImageView *view,
+                                   gboolean      show)
+{
+  g_return_if_fail (PTL_IS_IMAGE_VIEW (view));
+
+  show = !!show;
+  if (view->show_scale_bar == show)
+    return;
+  view->show_scale_bar = show;
+  gtk_widget_queue_draw (GTK_WIDGET (view));
+  g_object_notify_by_pspec (G_OBJECT (view), properties[PROP_SHOW_SCALE_BAR]);
+}
+
+void
+ptl_image_view_set_positions (PtlImageView *view,
+                              const double *positions,
+                              const double *arrival_s,
+                              guint         n_positions,
+                              guint         window)
+{
+  g_return_if_fail (PTL_IS_IMAGE_VIEW (view));
+  g_return_if_fail (positions != NULL || n_positions == 0);
+
+  g_clear_pointer (&view->positions, g_free);
+  g_clear_pointer (&view->arrival_s, g_free);
+  view->n_positions = n_positions;
+  view->window = window;
+  if (n_positions > 0)
+    {
+      view->positions = g_memdup2 (positions, 2 * sizeof (double) * n_positions);
+      if (arrival_s != NULL)
+        view->arrival_s = g_memdup2 (arrival_s, sizeof (double) * n_positions);
+    }
+  gtk_widget_queue_draw (GTK_WIDGET (view));
+}
+
+void
+ptl_image_view_set_coverage (PtlImageView *view,
+                             const float  *coverage,
+                             gsize         rows,
+                             gsize         cols)
+{
+  g_return_if_fail (PTL_IS_IMAGE_VIEW (view));
+
+  g_clear_object (&view->coverage_texture);
+  if (coverage != NULL && rows > 0 && cols > 0)
+    {
+      view->coverage_texture = ptl_overlay_coverage_texture (coverage, rows, cols);
+      view->coverage_rows = rows;
+      view->coverage_cols = cols;
+    }
+  gtk_widget_queue_draw (GTK_WIDGET (view));
+}
+
+void
+ptl_image_view_set_crop_box (PtlImageView *view,
+                             double        centre_row,
+                             double        centre_col,
+                             guint         size)
+{
+  g_return_if_fail (PTL_IS_IMAGE_VIEW (view));
+
+  view->crop_row = centre_row;
+  view->crop_col = centre_col;
+  view->crop_size = size;
+  if (!view->dragging_crop)
+    {
+      view->drag_crop_row = centre_row;
+      view->drag_crop_col = centre_col;
+    }
+  gtk_widget_queue_draw (GTK_WIDGET (view));
+}
+
+void
+ptl_image_view_fit (PtlImageView *view)
+{
+  g_return_if_fail (PTL_IS_IMAGE_VIEW (view));
+
+  ptl_view_transform_fit (&view->transform, gtk_widget_get_width (GTK_WIDGET (view)),
+                          gtk_widget_get_height (GTK_WIDGET (view)), view->rows, view->cols);
+  view->follow_fit = TRUE;
+  redraw (view);
+}
+
+gboolean
+ptl_image_view_get_uses_gl (PtlImageView *view)
+{
+  g_return_val_if_fail (PTL_IS_IMAGE_VIEW (view), FALSE);
+  return view->use_gl;
+}
+
+gboolean
+ptl_image_view_get_info_at (PtlImageView *view,
+                            double        x,
+                            double        y,
+                            float        *value,
+                            double       *x_um,
+                            double       *y_um)
+{
+  double ix, iy;
+
+  g_return_val_if_fail (PTL_IS_IMAGE_VIEW (view), FALSE);
+
+  ptl_view_transform_to_image (&view->transform, gtk_widget_get_width (GTK_WIDGET (view)),
+                               gtk_widget_get_height (GTK_WIDGET (view)), x, y, &ix, &iy);
+  return ptl_image_readout (view->plane, view->rows, view->cols, view->pixel_size, ix, iy,
+                            value, x_um, y_um);
+}
+
+guint8 *
+ptl_image_view_colour_cpu (PtlImageView *view)
+{
+  gsize         n = view->rows * view->cols;
+  guint8       *rgba = g_new (guint8, 4 * n);
+  const guint8 *lut = ptl_colormap_lut (view->colormap);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      float t = ptl_levels_normalise (&view->levels, view->plane[i]);
+
+      if (view->amplitude_phase != NULL)
+        ptl_colormap_complex_rgba (t, view->amplitude_phase[2 * i + 1], rgba + 4 * i);
+      else
+        memcpy (rgba + 4 * i, lut + 4 * ptl_colormap_index (t), 4);
+    }
+  return rgba;
+}
+
+/* The CPU path: the coloured image as a cairo surface, drawn with nearest-neighbour
+ * sampling so that zoomed pixels stay square (GSK's texture nodes filter linearly). */
+static void
+snapshot_fallback (PtlImageView *view,
+                   GtkSnapshot  *snapshot,
+                   double        width,
+                   double        height)
+{
+  if (view->fallback_surface == NULL)
+    {
+      g_autofree guint8 *rgba = ptl_image_view_colour_cpu (view);
+      cairo_surface_t   *surface;
+      int                stride;
+
+      if (view->cols > G_MAXINT / 4 || view->rows > G_MAXINT)
+        return;
+      surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, view->cols, view->rows);
+      stride = cairo_image_surface_get_stride (surface);
+      cairo_surface_flush (surface);
+      for (gsize r = 0; r < view->rows; r++)
+        {
+          guint32      *row = (guint32 *) (cairo_image_surface_get_data (surface) + r * stride);
+          const guint8 *src = rgba + 4 * r * view->cols;
+
+          for (gsize c = 0; c < view->cols; c++)
+            row[c] = (guint32) src[4 * c] << 16 | (guint32) src[4 * c + 1] << 8 | src[4 * c + 2];
+        }
+      cairo_surface_mark_dirty (surface);
+      view->fallback_surface = surface;
+    }
+
+  cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  double   x0, y0;
+
+  ptl_view_transform_to_widget (&view->transform, width, height, 0, 0, &x0, &y0);
+  cairo_translate (cr, x0, y0);
+  cairo_scale (cr, view->transform.zoom, view->transform.zoom);
+  cairo_set_source_surface (cr, view->fallback_surface, 0, 0);
+  cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
+  cairo_rectangle (cr, 0, 0, view->cols, view->rows);
+  cairo_fill (cr);
+  cairo_destroy (cr);
+}
+
+static void
+ptl_image_view_snapshot (GtkWidget   *widget,
+                         GtkSnapshot *snapshot)
+{
+  PtlImageView *view = PTL_IMAGE_VIEW (widget);
+  double        width = gtk_widget_get_width (widget);
+  double        height = gtk_widget_get_height (widget);
+
+  /* An image larger than the GL textures can hold goes the CPU way. */
+  if (view->use_gl && view->rows <= (gsize) view->gl.max_texture_size
+      && view->cols <= (gsize) view->gl.max_texture_size)
+    GTK_WIDGET_CLASS (ptl_image_view_parent_class)->snapshot (widget, snapshot);
+  else
+    {
+      gtk_snapshot_append_color (snapshot, &(GdkRGBA) { 0.1f, 0.1f, 0.1f, 1.0f },
+                                 &GRAPHENE_RECT_INIT (0, 0, width, height));
+      if (view->plane != NULL)
+        snapshot_fallback (view, snapshot, width, height);
+    }
+  ptl_overlay_snapshot (view, snapshot);
+}
+
+static void
+ptl_image_view_realize (GtkWidget *widget)
+{
+  PtlImageView     *view = PTL_IMAGE_VIEW (widget);
+  g_autoptr (GError) error = NULL;
+
+  GTK_WIDGET_CLASS (ptl_image_view_parent_class)->realize (widget);
+
+  gtk_gl_area_make_current (GTK_GL_AREA (view));
+  if (gtk_gl_area_get_error (GTK_GL_AREA (view)) != NULL)
+    {
+      g_info ("No GL, the image is coloured on the CPU: %s",
+              gtk_gl_area_get_error (GTK_GL_AREA (view))->message);
+      view->use_gl = FALSE;
+    }
+  else if (!ptl_image_view_gl_realize (view, &error))
+    {
+      g_warning ("GL drawing failed, the image is coloured on the CPU: %s", error->message);
+      ptl_image_view_gl_unrealize (view);
+      view->use_gl = FALSE;
+    }
+  else
+    view->use_gl = TRUE;
+  g_clear_pointer (&view->fallback_surface, cairo_surface_destroy);
+}
+
+static void
+ptl_image_view_unrealize (GtkWidget *widget)
+{
+  PtlImageView *view = PTL_IMAGE_VIEW (widget);
+
+  if (view->use_gl)
+    {
+      gtk_gl_area_make_current (GTK_GL_AREA (view));
+      ptl_image_view_gl_unrealize (view);
+    }
+  view->use_gl = FALSE;
+  GTK_WIDGET_CLASS (ptl_image_view_parent_class)->unrealize (widget);
+}
+
+static gboolean
+ptl_image_view_render (GtkGLArea    *area,
+                       GdkGLContext *context)
+{
+  PtlImageView *view = PTL_IMAGE_VIEW (area);
+
+  if (view->use_gl)
+    ptl_image_view_gl_render (view);
+  return TRUE;
+}
+
+static void
+ptl_image_view_size_allocate (GtkWidget *widget,
+                              int        width,
+                              int        height,
+                              int        baseline)
+{
+  PtlImageView *view = PTL_IMAGE_VIEW (widget);
+
+  GTK_WIDGET_CLASS (ptl_image_view_parent_class)->size_allocate (widget, width, height,
+                                                                 baseline);
+  if (view->follow_fit)
+    ptl_view_transform_fit (&view->transform, width, height, view->rows, view->cols);
+}
+
+static void
+emit_pointer_info (PtlImageView *view)
+{
+  float  value = NAN;
+  double x_um = NAN, y_um = NAN;
+
+  if (!view->pointer_inside
+      || !ptl_image_view_get_info_at (view, view->pointer_x, view->pointer_y, &value,
+                                      &x_um, &y_um))
+    value = NAN;
+  g_signal_emit (view, signals[SIGNAL_POINTER_INFO], 0, (double) value, x_um, y_um);
+}
+
+static void
+on_motion (GtkEventControllerMotion *controller,
+           double                    x,
+           double                    y,
+           PtlImageView             *view)
+{
+  view->pointer_x = x;
+  view->pointer_y = y;
+  view->pointer_inside = TRUE;
+  emit_pointer_info (view);
+}
+
+static void
+on_leave (GtkEventControllerMotion *controller,
+          PtlImageView             *view)
+{
+  view->pointer_inside = FALSE;
+  emit_pointer_info (view);
+}
+
+static gboolean
+on_scroll (GtkEventControllerScroll *controller,
+           double                    dx,
+           double                    dy,
+           PtlImageView             *view)
+{
+  GtkWidget *widget = GTK_WIDGET (view);
+  double     x = view->pointer_inside ? view->pointer_x : gtk_widget_get_width (widget) / 2.0;
+  double     y = view->pointer_inside ? view->pointer_y : gtk_widget_get_height (widget) / 2.0;
+
+  ptl_view_transform_zoom_at (&view->transform, gtk_widget_get_width (widget),
+                              gtk_widget_get_height (widget), x, y, pow (ZOOM_STEP, -dy));
+  view->follow_fit = FALSE;
+  redraw (view);
+  emit_pointer_info (view);
+  return TRUE;
+}
+
+static void
+on_drag_begin (GtkGestureDrag *gesture,
+               double          x,
+               double          y,
+               PtlImageView   *view)
+{
+  view->drag_transform = view->transform;
+  view->dragging_crop = ptl_overlay_hits_crop_box (view, x, y);
+  view->drag_crop_row = view->crop_row;
+  view->drag_crop_col = view->crop_col;
+}
+
+static void
+on_drag_update (GtkGestureDrag *gesture,
+                double          dx,
+                double          dy,
+                PtlImageView   *view)
+{
+  double zoom = view->drag_transform.zoom;
+
+  if (view->dragging_crop)
+    {
+      view->drag_crop_col = view->crop_col + dx / zoom;
+      view->drag_crop_row = view->crop_row + dy / zoom;
+      gtk_widget_queue_draw (GTK_WIDGET (view));
+      return;
+    }
+  view->transform.centre_x = view->drag_transform.centre_x - dx / zoom;
+  view->transform.centre_y = view->drag_transform.centre_y - dy / zoom;
+  view->follow_fit = FALSE;
+  redraw (view);
+}
+
+static void
+on_drag_end (GtkGestureDrag *gesture,
+             double          dx,
+             double          dy,
+             PtlImageView   *view)
+{
+  if (!view->dragging_crop)
+    return;
+  on_drag_update (gesture, dx, dy, view);
+  view->dragging_crop = FALSE;
+  if (dx != 0.0 || dy != 0.0)
+    {
+      /* The box stays where it was dropped until the owner confirms the new crop. */
+      view->crop_row = view->drag_crop_row;
+      view->crop_col = view->drag_crop_col;
+      g_signal_emit (view, signals[SIGNAL_CROP_CENTRE_CHANGED], 0, view->crop_row,
+                     view->crop_col);
+    }
+}
+
+static void
+on_click (GtkGestureClick *gesture,
+          int              n_press,
+          double           x,
+          double           y,
+          PtlImageView    *view)
+{
+  if (n_press == 2)
+    ptl_image_view_fit (view);
+}
+
+static void
+ptl_image_view_finalize (GObject *object)
+{
+  PtlImageView *view = PTL_IMAGE_VIEW (object);
+
+  g_clear_pointer (&view->complex_data, ptl_aligned_free);
+  g_clear_pointer (&view->plane, g_free);
+  g_clear_pointer (&view->amplitude_phase, g_free);
+  g_clear_pointer (&view->title, g_free);
+  g_clear_pointer (&view->positions, g_free);
+  g_clear_pointer (&view->arrival_s, g_free);
+  g_clear_object (&view->coverage_texture);
+  g_clear_pointer (&view->fallback_surface, cairo_surface_destroy);
+
+  G_OBJECT_CLASS (ptl_image_view_parent_class)->finalize (object);
+}
+
+static void
+ptl_image_view_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  PtlImageView *view = PTL_IMAGE_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_TITLE: g_value_set_string (value, view->title); break;
+    case PROP_COLORMAP: g_value_set_enum (value, view->colormap); break;
+    case PROP_COMPONENT: g_value_set_enum (value, view->component); break;
+    case PROP_PHASE_CORRECTION: g_value_set_flags (value, view->phase_correction); break;
+    case PROP_LOG_SCALE: g_value_set_boolean (value, view->levels.log_scale); break;
+    case PROP_AUTO_LEVELS: g_value_set_boolean (value, view->auto_levels); break;
+    case PROP_SHOW_SCALE_BAR: g_value_set_boolean (value, view->show_scale_bar); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ptl_image_view_set_property (GObject      *object,
+                             guint         prop_id,
+                             const GValue *value,
+                             GParamSpec   *pspec)
+{
+  PtlImageView *view = PTL_IMAGE_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_TITLE: ptl_image_view_set_title (view, g_value_get_string (value)); break;
+    case PROP_COLORMAP: ptl_image_view_set_colormap (view, g_value_get_enum (value)); break;
+    case PROP_COMPONENT: ptl_image_view_set_component (view, g_value_get_enum (value)); break;
+    case PROP_PHASE_CORRECTION:
+      ptl_image_view_set_phase_correction (view, g_value_get_flags (value));
+      break;
+    case PROP_LOG_SCALE: ptl_image_view_set_log_scale (view, g_value_get_boolean (value)); break;
+    case PROP_AUTO_LEVELS:
+      ptl_image_view_set_auto_levels (view, g_value_get_boolean (value));
+      break;
+    case PROP_SHOW_SCALE_BAR:
+      ptl_image_view_set_show_scale_bar (view, g_value_get_boolean (value));
+      break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ptl_image_view_class_init (PtlImageViewClass *klass)
+{
+  GObjectClass   *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkGLAreaClass *area_class = GTK_GL_AREA_CLASS (klass);
+  GParamFlags     flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY;
+
+  object_class->finalize = ptl_image_view_finalize;
+  object_class->get_property = ptl_image_view_get_property;
+  object_class->set_property = ptl_image_view_set_property;
+  widget_class->realize = ptl_image_view_realize;
+  widget_class->unrealize = ptl_image_view_unrealize;
+  widget_class->snapshot = ptl_image_view_snapshot;
+  widget_class->size_allocate = ptl_image_view_size_allocate;
+  area_class->render = ptl_image_view_render;
+
+  properties[PROP_TITLE] = g_param_spec_string ("title", NULL, NULL, NULL, flags);
+  properties[PROP_COLORMAP] =
+    g_param_spec_enum ("colormap", NULL, NULL, PTL_TYPE_COLORMAP, PTL_COLORMAP_GREY, flags);
+  properties[PROP_COMPONENT] =
+    g_param_spec_enum ("component", NULL, NULL, PTL_TYPE_VIEW_COMPONENT, PTL_VIEW_AMPLITUDE,
+                       flags);
+  properties[PROP_PHASE_CORRECTION] =
+    g_param_spec_flags ("phase-correction", NULL, NULL, PTL_TYPE_PHASE_CORRECTION,
+                        PTL_PHASE_KEEP, flags);
+  properties[PROP_LOG_SCALE] = g_param_spec_boolean ("log-scale", NULL, NULL, FALSE, flags);
+  properties[PROP_AUTO_LEVELS] = g_param_spec_boolean ("auto-levels", NULL, NULL, TRUE, flags);
+  properties[PROP_SHOW_SCALE_BAR] =
+    g_param_spec_boolean ("show-scale-bar", NULL, NULL, TRUE, flags);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[SIGNAL_POINTER_INFO] =
+    g_signal_new ("pointer-info", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                  NULL, NULL, G_TYPE_NONE, 3, G_TYPE_DOUBLE, G_TYPE_DOUBLE, G_TYPE_DOUBLE);
+  signals[SIGNAL_CROP_CENTRE_CHANGED] =
+    g_signal_new ("crop-centre-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_DOUBLE, G_TYPE_DOUBLE);
+
+  gtk_widget_class_set_css_name (widget_class, "ptl-image-view");
+}
+
+static void
+ptl_image_view_init (PtlImageView *view)
+{
+  GtkEventController *controller;
+  GtkGesture         *gesture;
+
+  view->auto_levels = TRUE;
+  view->show_scale_bar = TRUE;
+  view->follow_fit = TRUE;
+  view->levels = (PtlLevels) { 0.0f, 1.0f, FALSE };
+  view->transform = (PtlViewTransform) { 1.0, 0.0, 0.0 };
+  view->gl.lut_dirty = TRUE;
+
+  gtk_gl_area_set_auto_render (GTK_GL_AREA (view), FALSE);
+  gtk_gl_area_set_required_version (GTK_GL_AREA (view), 3, 2);
+  gtk_widget_set_focusable (GTK_WIDGET (view), TRUE);
+  gtk_widget_set_hexpand (GTK_WIDGET (view), TRUE);
+  gtk_widget_set_vexpand (GTK_WIDGET (view), TRUE);
+  gtk_widget_set_size_request (GTK_WIDGET (view), 64, 64);
+
+  controller = gtk_event_controller_motion_new ();
+  g_signal_connect (controller, "motion", G_CALLBACK (on_motion), view);
+  g_signal_connect (controller, "leave", G_CALLBACK (on_leave), view);
+  gtk_widget_add_controller (GTK_WIDGET (view), controller);
+
+  controller = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
+  g_signal_connect (controller, "scroll", G_CALLBACK (on_scroll), view);
+  gtk_widget_add_controller (GTK_WIDGET (view), controller);
+
+  gesture = gtk_gesture_drag_new ();
+  g_signal_connect (gesture, "drag-begin", G_CALLBACK (on_drag_begin), view);
+  g_signal_connect (gesture, "drag-update", G_CALLBACK (on_drag_update), view);
+  g_signal_connect (gesture, "drag-end", G_CALLBACK (on_drag_end), view);
+  gtk_widget_add_controller (GTK_WIDGET (view), GTK_EVENT_CONTROLLER (gesture));
+
+  gesture = gtk_gesture_click_new ();
+  g_signal_connect (gesture, "pressed", G_CALLBACK (on_click), view);
+  gtk_widget_add_controller (GTK_WIDGET (view), GTK_EVENT_CONTROLLER (gesture));
+}
+
+GtkWidget *
+ptl_image_view_new (void)
+{
+  return g_object_new (PTL_TYPE_IMAGE_VIEW, NULL);
+}
