@@ -18,7 +18,7 @@ sim_stream (int    argc,
   PtlPublisherParams params;
   g_autoptr (GError) error = NULL;
   g_autofree char *detector = NULL, *positions = NULL, *protocol = NULL, *encoding = NULL;
-  g_autofree char *series_id = NULL;
+  g_autofree char *series_id = NULL, *from = NULL;
   gboolean raw = FALSE;
   int frames = 100, frame_size = 128, samples = 1, chunk = 10, late = 0, swap = 0;
   gint64 drop = -1, restart = -1, seed = 1;
@@ -53,9 +53,13 @@ sim_stream (int    argc,
     { "wait-for-peer", 0, 0, G_OPTION_ARG_DOUBLE, &wait,
       "Seconds to wait before the first message, for clients to connect", "SECONDS" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed of the simulation", "N" },
+    { "from", 0, 0, G_OPTION_ARG_FILENAME, &from,
+      "Publish this recording (ours, or a CXI file of another program) instead of a "
+      "simulation", "FILE.cxi" },
     { NULL }
   };
-  g_autoptr (GOptionContext) context = g_option_context_new ("stream — publish a simulated scan");
+  g_autoptr (GOptionContext) context =
+    g_option_context_new ("stream — publish a simulated or recorded scan");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
@@ -93,6 +97,7 @@ sim_stream (int    argc,
   params.restart_at = restart;
   params.wait_for_peer = wait;
   params.seed = (guint64) seed;
+  params.from_file = from;
 
   g_autoptr (PtlStreamPublisher) publisher = ptl_stream_publisher_new (&params, &error);
   if (publisher == NULL)
@@ -100,7 +105,7 @@ sim_stream (int    argc,
       g_printerr ("ptycholive-sim: %s\n", error->message);
       return EXIT_USAGE;
     }
-  g_print ("Publishing %u images on %s", params.n_frames,
+  g_print ("Publishing %u images on %s", ptl_stream_publisher_n_frames (publisher),
            ptl_stream_publisher_detector_endpoint (publisher));
   if (ptl_stream_publisher_positions_endpoint (publisher) != NULL)
     g_print (", positions on %s", ptl_stream_publisher_positions_endpoint (publisher));

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/ptl-error.h"
+#include "sim/ptl-publisher-recording.h"
 #include "sim/ptl-sim-raw.h"
 #include "sim/ptl-sim.h"
 #include "sim/ptl-stream-publisher.h"
@@ -23,6 +24,8 @@ struct _PtlStreamPublisher
   char              *series_id;
   char              *x_name;
   char              *y_name;
+  char              *from_file;
+  PtlSeriesInfo     *file_series; /* the recording's metadata, or NULL */
   guint              rows;
   guint              cols;
   guint              element_size;
@@ -183,6 +186,39 @@ simulate (PtlStreamPublisher *self,
   return TRUE;
 }
 
+/* A recorded scan instead of a simulated one: its frames keep their pixels and positions,
+ * and the start message carries its detector and beam. */
+static gboolean
+load_recording (PtlStreamPublisher *self,
+                GError            **error)
+{
+  g_autoptr (PtlPublisherRecording) r = ptl_publisher_recording_read (self->from_file, error);
+
+  if (r == NULL)
+    return FALSE;
+  if (r->skipped > 0)
+    g_message ("%s: %u frames without a position are not published", self->from_file,
+               r->skipped);
+  self->params.n_frames = r->n_frames;
+  self->params.raw = r->element_size == sizeof (guint16);
+  self->rows = r->rows;
+  self->cols = r->cols;
+  self->element_size = r->element_size;
+  self->translation = g_steal_pointer (&r->translation);
+  g_ptr_array_extend_and_steal (self->pixels, g_steal_pointer (&r->pixels));
+  self->file_series = g_steal_pointer (&r->series);
+  return TRUE;
+}
+
+/* A value the recording knows replaces the simulation's. */
+static void
+take_known (double *value,
+            double  known)
+{
+  if (known > 0 && isfinite (known))
+    *value = known;
+}
+
 static GBytes *
 compress (PtlStreamPublisher *self,
           GBytes             *pixels,
@@ -225,6 +261,20 @@ encode (PtlStreamPublisher *self,
   series->beam_center_x = self->cols / 2;
   series->beam_center_y = self->rows / 2;
   series->saturation_value = p->raw ? G_MAXUINT16 : G_MAXUINT32;
+  if (self->file_series != NULL)
+    {
+      const PtlSeriesInfo *f = self->file_series;
+
+      take_known (&series->pixel_size_x, f->pixel_size_x);
+      take_known (&series->pixel_size_y, f->pixel_size_y);
+      take_known (&series->energy_ev, f->energy_ev);
+      series->wavelength = ptl_wavelength_from_energy_ev (series->energy_ev);
+      take_known (&series->detector_distance, f->detector_distance);
+      take_known (&series->beam_center_x, f->beam_center_x);
+      take_known (&series->beam_center_y, f->beam_center_y);
+      if (f->saturation_value > 0)
+        series->saturation_value = f->saturation_value;
+    }
   if (p->protocol == PTL_PUBLISHER_V2)
     {
       self->start = one_part (ptl_stream_v2_encode_start (series, self->channel));
@@ -273,9 +323,10 @@ validate (const PtlPublisherParams *p,
 
   if (p->detector_endpoint == NULL)
     problem = "a detector endpoint is needed";
-  else if (p->n_frames < 1)
+  else if (p->from_file == NULL && p->n_frames < 1)
     problem = "at least one frame is needed";
-  else if (p->frame_size < 16 || (p->raw && p->frame_size % (2 * RAW_BIN) != 0))
+  else if (p->from_file == NULL
+           && (p->frame_size < 16 || (p->raw && p->frame_size % (2 * RAW_BIN) != 0)))
     problem = "the frame size must be ≥ 16 (raw frames: a multiple of 4)";
   else if (!(p->rate >= 0) || !isfinite (p->rate) || !(p->jitter_ms >= 0)
            || !(p->wait_for_peer >= 0))
@@ -307,11 +358,14 @@ ptl_stream_publisher_new (const PtlPublisherParams *params,
   self->params.series_id = self->series_id;
   self->params.x_name = self->x_name;
   self->params.y_name = self->y_name;
+  self->from_file = g_strdup (params->from_file);
+  self->params.from_file = self->from_file;
   self->params.detector_endpoint = self->params.positions_endpoint = NULL;
   self->pixels = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   self->images = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
 
-  if (!simulate (self, error) || !encode (self, error))
+  if (!(self->from_file != NULL ? load_recording (self, error) : simulate (self, error))
+      || !encode (self, error))
     return NULL;
   self->detector = ptl_zmq_sender_new (params->detector_endpoint, PTL_ZMQ_PUSH, TRUE, error);
   if (self->detector == NULL)
@@ -343,6 +397,8 @@ ptl_stream_publisher_free (PtlStreamPublisher *self)
   g_free (self->series_id);
   g_free (self->x_name);
   g_free (self->y_name);
+  g_free (self->from_file);
+  ptl_series_info_free (self->file_series);
   g_free (self);
 }
 
@@ -350,6 +406,12 @@ const char *
 ptl_stream_publisher_detector_endpoint (PtlStreamPublisher *self)
 {
   return self->detector_endpoint;
+}
+
+guint
+ptl_stream_publisher_n_frames (PtlStreamPublisher *self)
+{
+  return self->params.n_frames;
 }
 
 const char *

@@ -40,6 +40,10 @@ typedef struct
   double               stage_scale;        /* metres per stage unit */
   const char          *x_name;             /* PandA dataset names */
   const char          *y_name;
+  const char          *from_file;          /* a recording (ours, or another program's CXI
+                                            * file) published instead of a simulation: its
+                                            * frames with positions and its metadata; raw,
+                                            * n_frames, frame_size and seed are not used */
   /* Faults. */
   double               jitter_ms;          /* rms of the send-time error */
   gint64               drop_frame;         /* image never sent (its position is); -1 = none */
@@ -68,12 +72,15 @@ gboolean ptl_encoding_from_string (const char  *text,
                                    PtlEncoding *encoding,
                                    GError     **error);
 
-/* Simulates the scan, encodes every message and binds both sockets. */
+/* Simulates the scan (or reads the recording), encodes every message and binds both
+ * sockets. */
 PtlStreamPublisher *ptl_stream_publisher_new (const PtlPublisherParams *params,
                                               GError                  **error);
 void                ptl_stream_publisher_free (PtlStreamPublisher *publisher);
 
 const char *ptl_stream_publisher_detector_endpoint (PtlStreamPublisher *publisher);
+/* Images in the series: the simulation's, or the recording's frames that have a position. */
+guint       ptl_stream_publisher_n_frames (PtlStreamPublisher *publisher);
 /* NULL when there is no position stream. */
 const char *ptl_stream_publisher_positions_endpoint (PtlStreamPublisher *publisher);
 /* Image k's pixels as encoded ([rows][cols] little-endian elements), for comparisons. */

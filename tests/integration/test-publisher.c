@@ -3,8 +3,11 @@
  * translations with image id i ↔ position i, and each fault does what it says. */
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
+#include "core/ptl-preprocess-params.h"
+#include "io/ptl-recording.h"
 #include "sim/ptl-stream-publisher.h"
 #include "stream/ptl-bslz4.h"
 #include "stream/ptl-panda.h"
@@ -340,6 +343,94 @@ test_restart (void)
   publish (&params);
 }
 
+/* A recording published again (`ptycholive-sim stream --from`): a simulated scan is
+ * recorded as a live run records it, with one frame that never got its position; the
+ * publisher made from the file sends every other frame with its pixels and translation,
+ * checked against the simulation, and the stream itself is checked by publish(). */
+static void
+test_from_recording (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("ptl-publisher-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "scan.cxi", NULL);
+  const guint unpaired = 5;
+  PtlPublisherParams params;
+
+  g_assert_no_error (error);
+  ptl_publisher_params_init (&params);
+  params.detector_endpoint = "tcp://127.0.0.1:*";
+  params.raw = TRUE;
+  params.n_frames = N_FRAMES + 1;
+  params.frame_size = 256;
+  g_autoptr (PtlStreamPublisher) simulated = ptl_stream_publisher_new (&params, &error);
+  g_assert_no_error (error);
+  const double *truth = ptl_stream_publisher_translations (simulated);
+
+  PtlSeriesInfo series = {
+    .series_id = (char *) "3", .image_rows = 256, .image_cols = 256, .element_size = 2,
+    .number_of_images = N_FRAMES + 1, .pixel_size_x = 6.5e-6, .pixel_size_y = 6.5e-6,
+    .energy_ev = 700.0, .detector_distance = 0.07, .frame_time = 0.04,
+    .beam_center_x = 127, .beam_center_y = 129,
+  };
+  PtlPreprocessParams preprocess;
+  ptl_preprocess_params_init (&preprocess);
+  PtlRecorder *recorder = ptl_recorder_create (path, &series, PTL_ENCODING_BSLZ4, &preprocess,
+                                               4, &error);
+  g_assert_no_error (error);
+  for (guint k = 0; k <= N_FRAMES; k++)
+    {
+      guint rows, cols, element_size;
+      const void *pixels = ptl_stream_publisher_frame (simulated, k, &rows, &cols,
+                                                       &element_size);
+      g_autoptr (GBytes) data = ptl_bslz4_encode (pixels, (gsize) rows * cols, element_size,
+                                                  0, &error);
+      g_assert_no_error (error);
+      PtlImageInfo image = {
+        .series_id = (char *) "3", .image_id = k, .rows = rows, .cols = cols,
+        .element_size = element_size, .encoding = PTL_ENCODING_BSLZ4, .data = data,
+      };
+      g_assert_true (ptl_recorder_add_frame (recorder, &image, &error));
+      g_assert_no_error (error);
+      if (k != unpaired)
+        g_assert_true (ptl_recorder_add_position (recorder, k, truth[2 * k], truth[2 * k + 1],
+                                                  &error));
+      g_assert_no_error (error);
+    }
+  g_assert_true (ptl_recorder_close (recorder, &error));
+  g_assert_no_error (error);
+
+  PtlPublisherParams again;
+  ptl_publisher_params_init (&again);
+  again.detector_endpoint = "tcp://127.0.0.1:*";
+  again.from_file = path;
+  g_autoptr (PtlStreamPublisher) replayed = ptl_stream_publisher_new (&again, &error);
+  g_assert_no_error (error);
+  const double *translation = ptl_stream_publisher_translations (replayed);
+  for (guint k = 0, j = 0; k <= N_FRAMES; k++)
+    {
+      guint rows, cols, element_size, rows2, cols2, element_size2;
+      if (k == unpaired)
+        continue;
+      const void *expected = ptl_stream_publisher_frame (simulated, k, &rows, &cols,
+                                                         &element_size);
+      const void *got = ptl_stream_publisher_frame (replayed, j, &rows2, &cols2,
+                                                    &element_size2);
+      g_assert_cmpuint (rows2, ==, rows);
+      g_assert_cmpuint (cols2, ==, cols);
+      g_assert_cmpuint (element_size2, ==, element_size);
+      g_assert_cmpmem (got, (gsize) rows * cols * element_size, expected,
+                       (gsize) rows * cols * element_size);
+      g_assert_cmpfloat (translation[2 * j], ==, truth[2 * k]);
+      g_assert_cmpfloat (translation[2 * j + 1], ==, truth[2 * k + 1]);
+      j++;
+    }
+
+  /* Over the sockets: the recording's N_FRAMES positioned frames, sent and checked. */
+  publish (&again);
+  g_assert_no_errno (g_remove (path));
+  g_assert_no_errno (g_rmdir (dir));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -350,5 +441,6 @@ main (int   argc,
   g_test_add_func ("/publisher/raw-frames", test_raw_frames);
   g_test_add_func ("/publisher/faults", test_faults);
   g_test_add_func ("/publisher/restart", test_restart);
+  g_test_add_func ("/publisher/from-recording", test_from_recording);
   return g_test_run ();
 }
