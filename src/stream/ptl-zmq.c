@@ -87,7 +87,7 @@ struct _PtlZmqReceiver
   void          *socket;
   void          *control;   /* our end of the inproc pair that stops the thread */
   char          *control_endpoint;
-  char          *monitor_endpoint; /* connection events of a connecting socket; else NULL */
+  void          *monitor;   /* reads the connection events of a connecting socket; else NULL */
   GThread       *thread;
   PtlZmqPartFunc func;
   gpointer       user_data;
@@ -168,6 +168,23 @@ poll_timeout_ms (const DroppedConnection *dropped)
   return left <= 0 ? 0 : (long) (left / G_TIME_SPAN_MILLISECOND) + 1;
 }
 
+/* ZMQ's I/O thread sends each connection event with a blocking send while it holds the
+ * socket's monitor lock: once nobody reads the events (the reader closed, or its queue
+ * full), the next one blocks it for good, and so does switching the monitor off. So the
+ * reader stays open until the monitor is off, its queue is drained first, and the switch
+ * is made by the thread that owns the socket. */
+static void
+stop_monitor (void *socket,
+              void *monitor)
+{
+  DroppedConnection ignored = { NULL, 0 };
+
+  read_connection_events (monitor, &ignored);
+  g_free (ignored.endpoint);
+  zmq_socket_monitor (socket, NULL, 0);
+  zmq_close (monitor);
+}
+
 /* The thread owns the data socket and the other end of the control pair; it drains every
  * available part before polling again (ZMQ's readiness is edge-like). */
 static gpointer
@@ -175,7 +192,7 @@ receive_loop (gpointer data)
 {
   PtlZmqReceiver *r = data;
   void *stop = zmq_socket (shared_context (), ZMQ_PAIR);
-  void *monitor = NULL;
+  void *monitor = r->monitor;
   zmq_pollitem_t items[3];
   int n_items = 2;
   DroppedConnection dropped = { NULL, 0 };
@@ -183,12 +200,8 @@ receive_loop (gpointer data)
   zmq_connect (stop, r->control_endpoint);
   items[0] = (zmq_pollitem_t) { .socket = r->socket, .events = ZMQ_POLLIN };
   items[1] = (zmq_pollitem_t) { .socket = stop, .events = ZMQ_POLLIN };
-  if (r->monitor_endpoint != NULL)
-    {
-      monitor = zmq_socket (shared_context (), ZMQ_PAIR);
-      zmq_connect (monitor, r->monitor_endpoint);
-      items[n_items++] = (zmq_pollitem_t) { .socket = monitor, .events = ZMQ_POLLIN };
-    }
+  if (monitor != NULL)
+    items[n_items++] = (zmq_pollitem_t) { .socket = monitor, .events = ZMQ_POLLIN };
 
   for (;;)
     {
@@ -222,7 +235,7 @@ receive_loop (gpointer data)
     }
   g_free (dropped.endpoint);
   if (monitor != NULL)
-    zmq_close (monitor);
+    stop_monitor (r->socket, monitor);
   zmq_close (stop);
   return NULL;
 }
@@ -257,9 +270,14 @@ ptl_zmq_receiver_new (const char         *endpoint,
   r->control_endpoint = g_strdup_printf ("inproc://ptl-receiver-%d", id);
   if (!bind)
     {
-      r->monitor_endpoint = g_strdup_printf ("inproc://ptl-receiver-monitor-%d", id);
-      zmq_socket_monitor (r->socket, r->monitor_endpoint,
+      /* The reader is connected at once: an event sent before it is would block ZMQ's
+       * I/O thread (see stop_monitor). */
+      g_autofree char *monitor_endpoint = g_strdup_printf ("inproc://ptl-receiver-monitor-%d",
+                                                           id);
+      zmq_socket_monitor (r->socket, monitor_endpoint,
                           ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECT_RETRIED);
+      r->monitor = zmq_socket (shared_context (), ZMQ_PAIR);
+      zmq_connect (r->monitor, monitor_endpoint);
     }
   r->control = zmq_socket (shared_context (), ZMQ_PAIR);
   zmq_bind (r->control, r->control_endpoint);
@@ -275,11 +293,8 @@ ptl_zmq_receiver_free (PtlZmqReceiver *r)
   zmq_send (r->control, "", 0, 0);
   g_thread_join (r->thread);
   zmq_close (r->control);
-  if (r->monitor_endpoint != NULL)
-    zmq_socket_monitor (r->socket, NULL, 0);
   zmq_close (r->socket);
   g_free (r->control_endpoint);
-  g_free (r->monitor_endpoint);
   g_mutex_clear (&r->lock);
   g_free (r);
 }
