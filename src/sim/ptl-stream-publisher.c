@@ -129,7 +129,8 @@ simulate (PtlStreamPublisher *self,
   sim.n_frames = p->n_frames;
   sim.geometry.frame_size = m;
   sim.seed = p->seed;
-  sim.mapping.scale = p->stage_scale;
+  /* Translations in metres (the identity mapping): add_positions turns them into stage
+   * units. */
   if (p->raw)
     {
       /* The default binned pixel, so that the probe's window stays the default. */
