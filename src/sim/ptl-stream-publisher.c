@@ -561,6 +561,13 @@ ptl_stream_publisher_run (PtlStreamPublisher   *self,
                    cancellable, error))
     return FALSE;
 
+  /* A PandA publishes whether anyone listens; the simulator waits for its subscriber as
+   * the detector's PUSH waits for its reader, so that a client started just before or
+   * after it still sees the scan's start. */
+  while (self->positions != NULL && !ptl_zmq_sender_poll_subscriber (self->positions, 20))
+    if (g_cancellable_set_error_if_cancelled (cancellable, error))
+      return FALSE;
+
   ptl_panda_encoder_start (encoder, arm_time, messages);
   if (!send_panda (self, messages, counters, error))
     return FALSE;

@@ -92,8 +92,9 @@ const void *ptl_stream_publisher_frame (PtlStreamPublisher *publisher,
 /* The stage translations of the scan, [n][2] (x, y) in metres. */
 const double *ptl_stream_publisher_translations (PtlStreamPublisher *publisher);
 
-/* Sends start, the images with their positions, end. Blocks while the detector's peer
- * does not read (PUSH); the cancellable is checked between messages. */
+/* Sends start, the images with their positions, end. Blocks until the position stream
+ * has a subscriber, and while the detector's peer does not read (PUSH); the cancellable
+ * is checked between messages. */
 gboolean ptl_stream_publisher_run (PtlStreamPublisher   *publisher,
                                    GCancellable         *cancellable,
                                    PtlPublisherCounters *counters,

@@ -16,7 +16,8 @@ static const int socket_types[] = {
   [PTL_ZMQ_PULL] = ZMQ_PULL,
   [PTL_ZMQ_SUB] = ZMQ_SUB,
   [PTL_ZMQ_PUSH] = ZMQ_PUSH,
-  [PTL_ZMQ_PUB] = ZMQ_PUB,
+  /* XPUB sends as PUB does, and also tells the publisher when someone subscribes. */
+  [PTL_ZMQ_PUB] = ZMQ_XPUB,
 };
 
 /* One context for the process: ZMQ contexts are thread-safe and cheap to share. */
@@ -312,9 +313,10 @@ ptl_zmq_receiver_counters (PtlZmqReceiver *r)
  * messages (within the linger bound) before the sender is gone. */
 struct _PtlZmqSender
 {
-  void *context;
-  void *socket;
-  char *endpoint;
+  void    *context;
+  void    *socket;
+  char    *endpoint;
+  gboolean subscribed; /* a PUB has seen a subscription */
 };
 
 PtlZmqSender *
@@ -360,6 +362,26 @@ const char *
 ptl_zmq_sender_endpoint (PtlZmqSender *s)
 {
   return s->endpoint;
+}
+
+gboolean
+ptl_zmq_sender_poll_subscriber (PtlZmqSender *s,
+                                int           timeout_ms)
+{
+  zmq_pollitem_t item = { .socket = s->socket, .events = ZMQ_POLLIN };
+  zmq_msg_t msg;
+
+  if (s->subscribed)
+    return TRUE;
+  if (zmq_poll (&item, 1, timeout_ms) <= 0)
+    return FALSE;
+  zmq_msg_init (&msg);
+  /* A subscription is a message starting with 1 (0 is an unsubscription). */
+  while (zmq_msg_recv (&msg, s->socket, ZMQ_DONTWAIT) >= 0)
+    if (zmq_msg_size (&msg) >= 1 && ((const guint8 *) zmq_msg_data (&msg))[0] == 1)
+      s->subscribed = TRUE;
+  zmq_msg_close (&msg);
+  return s->subscribed;
 }
 
 static void

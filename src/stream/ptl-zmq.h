@@ -69,6 +69,11 @@ gboolean      ptl_zmq_sender_send (PtlZmqSender *sender,
                                    GPtrArray    *parts,
                                    GError      **error);
 
+/* A PUB sender: TRUE once a subscriber has subscribed (from then on what is sent reaches
+ * it: a PUB drops what it sends before), waiting up to `timeout_ms` for it. */
+gboolean      ptl_zmq_sender_poll_subscriber (PtlZmqSender *sender,
+                                              int           timeout_ms);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PtlZmqReceiver, ptl_zmq_receiver_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PtlZmqSender, ptl_zmq_sender_free)
 

@@ -121,7 +121,9 @@ recorded_20 (Live *live)
 }
 
 /* A publisher of n photon-count frames of PATTERN² (the simulation that
- * ptl_pipeline_simulate_truth makes for test_pipeline_config's configuration). */
+ * ptl_pipeline_simulate_truth makes for test_pipeline_config's configuration). Endpoints
+ * NULL: any free port; positions NO_POSITIONS: a detector without a PandA. */
+#define NO_POSITIONS ""
 static PtlStreamPublisher *
 publisher_new (PtlPublisherParams *params,
                const char         *detector,
@@ -130,7 +132,8 @@ publisher_new (PtlPublisherParams *params,
   g_autoptr (GError) error = NULL;
 
   params->detector_endpoint = detector != NULL ? detector : "tcp://127.0.0.1:*";
-  params->positions_endpoint = positions != NULL ? positions : "tcp://127.0.0.1:*";
+  params->positions_endpoint = positions == NULL ? "tcp://127.0.0.1:*"
+                               : *positions != '\0' ? positions : NULL;
   params->frame_size = PATTERN;
   params->wait_for_peer = 0.3;
   params->stage_scale = 1.0;
@@ -341,7 +344,7 @@ test_missing_positions (void)
   ptl_publisher_params_init (&params);
   params.n_frames = n;
   params.rate = 100.0;
-  g_autoptr (PtlStreamPublisher) publisher = publisher_new (&params, NULL, NULL);
+  g_autoptr (PtlStreamPublisher) publisher = publisher_new (&params, NULL, NO_POSITIONS);
   g_autoptr (PtlZmqSender) silent = ptl_zmq_sender_new ("tcp://127.0.0.1:*", PTL_ZMQ_PUB, TRUE,
                                                         &error);
   g_assert_no_error (error);
