@@ -12,7 +12,9 @@ struct _PtlConnectDialog
   GtkEntry    *detector_entry;
   GtkEntry    *positions_entry;
   GtkDropDown *protocol_dropdown;
-  GtkButton   *connect_button;
+  GtkSpinButton *distance_spin;
+  GtkLabel      *distance_hint;
+  GtkButton     *connect_button;
 };
 
 G_DEFINE_FINAL_TYPE (PtlConnectDialog, ptl_connect_dialog, GTK_TYPE_WINDOW)
@@ -50,6 +52,21 @@ ptl_connect_dialog_get_protocol (PtlConnectDialog *dialog)
                                                                      : PTL_DETECTOR_PROTOCOL_V2;
 }
 
+double
+ptl_connect_dialog_get_distance (PtlConnectDialog *dialog)
+{
+  g_return_val_if_fail (PTL_IS_CONNECT_DIALOG (dialog), 0.0);
+  return gtk_spin_button_get_value (dialog->distance_spin);
+}
+
+void
+ptl_connect_dialog_set_distance (PtlConnectDialog *dialog,
+                                 double            metres)
+{
+  g_return_if_fail (PTL_IS_CONNECT_DIALOG (dialog));
+  gtk_spin_button_set_value (dialog->distance_spin, metres);
+}
+
 void
 ptl_connect_dialog_set_endpoints (PtlConnectDialog   *dialog,
                                   const char         *detector,
@@ -72,12 +89,21 @@ endpoint_valid (const char *text)
          || g_str_has_prefix (text, "inproc://");
 }
 
+/* Stream V2's start message has no detector distance (Stream V1's header has one): a V2
+ * run cannot turn angles into pixels without the distance typed here. */
 static void
 update_button (PtlConnectDialog *dialog)
 {
+  gboolean v2 = ptl_connect_dialog_get_protocol (dialog) == PTL_DETECTOR_PROTOCOL_V2;
+  gboolean distance_known = !v2 || ptl_connect_dialog_get_distance (dialog) > 0.0;
+
+  gtk_label_set_text (dialog->distance_hint,
+                      v2 ? _("Stream V2 does not send the distance: enter it")
+                         : _("0: the distance the detector sends"));
   gtk_widget_set_sensitive (GTK_WIDGET (dialog->connect_button),
                             endpoint_valid (ptl_connect_dialog_get_detector_endpoint (dialog))
-                            && endpoint_valid (ptl_connect_dialog_get_positions_endpoint (dialog)));
+                            && endpoint_valid (ptl_connect_dialog_get_positions_endpoint (dialog))
+                            && distance_known);
 }
 
 static void
@@ -123,6 +149,9 @@ bind_settings (PtlConnectDialog *dialog,
     g_settings_bind_with_mapping (settings, "protocol", dialog->protocol_dropdown, "selected",
                                   G_SETTINGS_BIND_DEFAULT, get_protocol_index, set_protocol_name,
                                   NULL, NULL);
+  if (g_settings_schema_has_key (schema, "detector-distance"))
+    g_settings_bind (settings, "detector-distance", dialog->distance_spin, "value",
+                     G_SETTINGS_BIND_DEFAULT);
 }
 
 static GtkWidget *
@@ -192,6 +221,15 @@ ptl_connect_dialog_init (PtlConnectDialog *dialog)
   gtk_label_set_xalign (GTK_LABEL (positions_protocol), 0.0f);
   gtk_widget_add_css_class (positions_protocol, "dim-label");
   gtk_grid_attach (GTK_GRID (grid), positions_protocol, 1, 3, 1, 1);
+  /* Metres to 0.1 mm, as the stream gives it; up to the longest beamline flight tubes. */
+  dialog->distance_spin = GTK_SPIN_BUTTON (
+    add_row (GTK_GRID (grid), 4, _("Detector _distance (m)"),
+             gtk_spin_button_new_with_range (0.0, 100.0, 0.001)));
+  gtk_spin_button_set_digits (dialog->distance_spin, 4);
+  dialog->distance_hint = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_xalign (dialog->distance_hint, 0.0f);
+  gtk_widget_add_css_class (GTK_WIDGET (dialog->distance_hint), "dim-label");
+  gtk_grid_attach (GTK_GRID (grid), GTK_WIDGET (dialog->distance_hint), 1, 5, 1, 1);
   gtk_window_set_child (GTK_WINDOW (dialog), grid);
 
   g_signal_connect_swapped (cancel, "clicked", G_CALLBACK (gtk_window_destroy), dialog);
@@ -200,6 +238,10 @@ ptl_connect_dialog_init (PtlConnectDialog *dialog)
   g_signal_connect_swapped (dialog->detector_entry, "changed", G_CALLBACK (update_button),
                             dialog);
   g_signal_connect_swapped (dialog->positions_entry, "changed", G_CALLBACK (update_button),
+                            dialog);
+  g_signal_connect_swapped (dialog->protocol_dropdown, "notify::selected",
+                            G_CALLBACK (update_button), dialog);
+  g_signal_connect_swapped (dialog->distance_spin, "value-changed", G_CALLBACK (update_button),
                             dialog);
   update_button (dialog);
 }

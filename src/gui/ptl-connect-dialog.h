@@ -20,6 +20,10 @@ GtkWidget          *ptl_connect_dialog_new (GtkWindow *parent,
 const char         *ptl_connect_dialog_get_detector_endpoint (PtlConnectDialog *dialog);
 const char         *ptl_connect_dialog_get_positions_endpoint (PtlConnectDialog *dialog);
 PtlDetectorProtocol ptl_connect_dialog_get_protocol (PtlConnectDialog *dialog);
+/* Metres; 0: the distance the stream sends (Stream V1 only). */
+double              ptl_connect_dialog_get_distance (PtlConnectDialog *dialog);
+void                ptl_connect_dialog_set_distance (PtlConnectDialog *dialog,
+                                                     double            metres);
 void                ptl_connect_dialog_set_endpoints (PtlConnectDialog   *dialog,
                                                       const char         *detector,
                                                       const char         *positions,

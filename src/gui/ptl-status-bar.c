@@ -89,6 +89,13 @@ ptl_status_bar_get_counters_text (PtlStatusBar *bar)
   return gtk_label_get_label (bar->counters_label);
 }
 
+const char *
+ptl_status_bar_get_message (PtlStatusBar *bar)
+{
+  g_return_val_if_fail (PTL_IS_STATUS_BAR (bar), NULL);
+  return gtk_label_get_label (bar->message_label);
+}
+
 static GtkLabel *
 add_label (PtlStatusBar *bar,
            gboolean      expand,

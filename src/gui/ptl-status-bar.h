@@ -20,5 +20,6 @@ void        ptl_status_bar_set_message (PtlStatusBar *bar,
                                         const char   *message);
 /* The counters as shown, for tests and logs. */
 const char *ptl_status_bar_get_counters_text (PtlStatusBar *bar);
+const char *ptl_status_bar_get_message (PtlStatusBar *bar);
 
 G_END_DECLS

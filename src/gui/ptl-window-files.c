@@ -135,6 +135,7 @@ on_connect (PtlConnectDialog *dialog,
   config.detector_endpoint = ptl_connect_dialog_get_detector_endpoint (dialog);
   config.positions_endpoint = ptl_connect_dialog_get_positions_endpoint (dialog);
   config.protocol = ptl_connect_dialog_get_protocol (dialog);
+  config.distance = ptl_connect_dialog_get_distance (dialog);
   config.preprocess_from_file = FALSE;
   if (!ptl_window_start_run (window, &config, &error))
     show_error (window, _("Could not connect"), error);
@@ -150,8 +151,11 @@ connect_action (GtkWidget  *widget,
   GtkWidget *dialog = ptl_connect_dialog_new (GTK_WINDOW (window), window->settings);
 
   if (window->settings == NULL && window->detector_endpoint != NULL)
-    ptl_connect_dialog_set_endpoints (PTL_CONNECT_DIALOG (dialog), window->detector_endpoint,
-                                      window->positions_endpoint, window->protocol);
+    {
+      ptl_connect_dialog_set_endpoints (PTL_CONNECT_DIALOG (dialog), window->detector_endpoint,
+                                        window->positions_endpoint, window->protocol);
+      ptl_connect_dialog_set_distance (PTL_CONNECT_DIALOG (dialog), window->distance);
+    }
   g_signal_connect (dialog, "connect", G_CALLBACK (on_connect), window);
   gtk_window_present (GTK_WINDOW (dialog));
 }

@@ -23,6 +23,7 @@ struct _PtlWindow
   GtkLabel        *connection_label;
   GtkLabel        *backend_label;
   GtkButton       *run_button;
+  GtkToggleButton *record_button;
   GtkDropDown     *object_component;
   GtkDropDown     *probe_component;
   GtkDropDown     *probe_mode;
@@ -42,6 +43,11 @@ struct _PtlWindow
 
   GSettings   *settings;
 
+  /* Recording of detector runs (ptl-window-record.c). */
+  gboolean record;        /* the next detector run records */
+  char    *record_folder; /* "" or NULL: PtychoLive in the documents folder */
+  char    *record_file;   /* what the current run records to, or NULL */
+
   /* The run. */
   PtlPipeline        *pipeline;
   gboolean            running;
@@ -50,6 +56,7 @@ struct _PtlWindow
   PtlDetectorProtocol protocol;
   char               *detector_endpoint;
   char               *positions_endpoint;
+  double              distance;        /* metres given with the connection; 0: the stream's */
   char               *replay_file;
   PtlPreprocessParams run_preprocess; /* what the run preprocesses with */
   gint64              run_start_us;
@@ -96,6 +103,13 @@ void _ptl_window_on_crop_dragged (PtlWindow *window,
                                   double     row,
                                   double     col);
 void _ptl_window_update_preview (PtlWindow *window);
+
+/* ptl-window-record.c */
+char *_ptl_window_record_folder (PtlWindow *window);
+char *_ptl_window_new_record_path (PtlWindow *window,
+                                   GError   **error);
+void  _ptl_window_on_record_toggled (PtlWindow *window);
+void  _ptl_window_class_add_record_actions (GtkWidgetClass *widget_class);
 
 /* ptl-window-files.c */
 void _ptl_window_class_add_file_actions (GtkWidgetClass *widget_class);

@@ -255,6 +255,15 @@ _ptl_window_update_header (PtlWindow         *window,
           "<span foreground=\"%s\">●</span> · %s",
           window->protocol == PTL_DETECTOR_PROTOCOL_V1 ? "V1" : "V2", window->detector_endpoint,
           detector_colour, window->positions_endpoint, positions_colour, state);
+        /* Whether the scan will be there to reconstruct again is always in sight. */
+        g_autofree char *name = window->record_file ? g_path_get_basename (window->record_file)
+                                                    : NULL;
+        g_autofree char *recording = name ? g_markup_printf_escaped (_(" · recording to %s"), name)
+                                          : g_strdup (_(" · not recorded"));
+        g_autofree char *both = g_strconcat (markup, recording, NULL);
+
+        g_free (markup);
+        markup = g_steal_pointer (&both);
       }
       break;
     }

@@ -9,6 +9,16 @@
 
 G_DEFINE_FINAL_TYPE (PtlWindow, ptl_window, GTK_TYPE_APPLICATION_WINDOW)
 
+enum
+{
+  PROP_0,
+  PROP_RECORD,
+  PROP_RECORD_FOLDER,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
 /* The scan `ptycholive` shows when it opens: a raw sCMOS stream at the I08-1 rate. */
 #define DEFAULT_SIM_FRAMES 400
 #define DEFAULT_SIM_RATE   25.0
@@ -50,6 +60,10 @@ ptl_window_stop (PtlWindow *window)
   update_run_button (window);
 }
 
+static void report_error (PtlWindow  *window,
+                          const char *what,
+                          GError     *error);
+
 static void
 drop_pipeline (PtlWindow *window)
 {
@@ -83,6 +97,16 @@ ptl_window_start_run (PtlWindow               *window,
   if (c.dark_file == NULL && ptl_param_panel_get_dark_enabled (window->param_panel))
     c.dark_file = ptl_param_panel_get_dark_file (window->param_panel);
 
+  /* A detector run records when the toggle says so; a folder that cannot be made leaves
+   * the run unrecorded rather than not started. */
+  g_autofree char *record_file = NULL;
+  g_autoptr (GError) record_error = NULL;
+  if (c.source == PTL_SOURCE_STREAM && c.record_file == NULL && window->record)
+    {
+      record_file = _ptl_window_new_record_path (window, &record_error);
+      c.record_file = record_file;
+    }
+
   window->pipeline = ptl_pipeline_new (&c, error);
   if (window->pipeline == NULL)
     return FALSE;
@@ -95,8 +119,11 @@ ptl_window_start_run (PtlWindow               *window,
   window->detector_endpoint = g_strdup (c.detector_endpoint);
   g_free (window->positions_endpoint);
   window->positions_endpoint = g_strdup (c.positions_endpoint);
+  window->distance = c.distance;
   g_free (window->replay_file);
   window->replay_file = g_strdup (c.replay_file);
+  g_free (window->record_file);
+  window->record_file = g_strdup (c.record_file);
   window->run_preprocess = c.preprocess;
   window->run_start_us = g_get_monotonic_time ();
   window->panel_synced = FALSE;
@@ -111,6 +138,8 @@ ptl_window_start_run (PtlWindow               *window,
   window->running = TRUE;
   update_run_button (window);
   _ptl_window_update_header (window, NULL);
+  if (record_error != NULL)
+    report_error (window, _("Not recording"), record_error);
   return TRUE;
 }
 
@@ -155,6 +184,7 @@ restart (PtlWindow *window,
   config.positions_endpoint = positions;
   config.replay_file = replay;
   config.replay_rate = 1.0;
+  config.distance = window->distance;
   ok = ptl_window_start_run (window, &config, error);
   ptl_sim_params_clear (&config.sim);
   return ok;
@@ -282,6 +312,11 @@ ptl_window_new (GtkApplication *application,
       for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
         if (g_settings_schema_has_key (schema, keys[i][0]))
           g_settings_bind (settings, keys[i][0], window, keys[i][1], G_SETTINGS_BIND_DEFAULT);
+      if (g_settings_schema_has_key (schema, "record"))
+        g_settings_bind (settings, "record", window, "record", G_SETTINGS_BIND_DEFAULT);
+      if (g_settings_schema_has_key (schema, "record-directory"))
+        g_settings_bind (settings, "record-directory", window, "record-folder",
+                         G_SETTINGS_BIND_DEFAULT);
       ptl_param_panel_bind_settings (window->param_panel, settings);
       _ptl_window_apply_display (window);
     }
@@ -332,6 +367,13 @@ ptl_window_get_status_bar (PtlWindow *window)
   return window->status_bar;
 }
 
+const char *
+ptl_window_get_record_file (PtlWindow *window)
+{
+  g_return_val_if_fail (PTL_IS_WINDOW (window), NULL);
+  return window->record_file;
+}
+
 guint64
 ptl_window_get_view_updates (PtlWindow *window)
 {
@@ -367,8 +409,62 @@ ptl_window_finalize (GObject *object)
   g_clear_pointer (&window->detector_endpoint, g_free);
   g_clear_pointer (&window->positions_endpoint, g_free);
   g_clear_pointer (&window->replay_file, g_free);
+  g_clear_pointer (&window->record_file, g_free);
+  g_clear_pointer (&window->record_folder, g_free);
   g_clear_object (&window->settings);
   G_OBJECT_CLASS (ptl_window_parent_class)->finalize (object);
+}
+
+static void
+ptl_window_get_property (GObject    *object,
+                         guint       prop_id,
+                         GValue     *value,
+                         GParamSpec *pspec)
+{
+  PtlWindow *window = PTL_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_RECORD:
+      g_value_set_boolean (value, window->record);
+      break;
+    case PROP_RECORD_FOLDER:
+      g_value_set_string (value, window->record_folder ? window->record_folder : "");
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ptl_window_set_property (GObject      *object,
+                         guint         prop_id,
+                         const GValue *value,
+                         GParamSpec   *pspec)
+{
+  PtlWindow *window = PTL_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_RECORD:
+      if (window->record != g_value_get_boolean (value))
+        {
+          window->record = g_value_get_boolean (value);
+          g_object_notify_by_pspec (object, pspec);
+          _ptl_window_on_record_toggled (window);
+        }
+      break;
+    case PROP_RECORD_FOLDER:
+      if (g_strcmp0 (window->record_folder, g_value_get_string (value)) != 0)
+        {
+          g_free (window->record_folder);
+          window->record_folder = g_value_dup_string (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
 }
 
 static void
@@ -379,6 +475,17 @@ ptl_window_class_init (PtlWindowClass *klass)
 
   object_class->dispose = ptl_window_dispose;
   object_class->finalize = ptl_window_finalize;
+  object_class->get_property = ptl_window_get_property;
+  object_class->set_property = ptl_window_set_property;
+
+  /* Whether the next run on a detector stream is recorded, and where to. */
+  properties[PROP_RECORD] =
+    g_param_spec_boolean ("record", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_RECORD_FOLDER] =
+    g_param_spec_string ("record-folder", NULL, NULL, "",
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (PTL_TYPE_IMAGE_VIEW);
   g_type_ensure (PTL_TYPE_PLOT);
@@ -391,6 +498,7 @@ ptl_window_class_init (PtlWindowClass *klass)
   BIND (connection_label);
   BIND (backend_label);
   BIND (run_button);
+  BIND (record_button);
   BIND (object_component);
   BIND (probe_component);
   BIND (probe_mode);
@@ -414,11 +522,16 @@ ptl_window_class_init (PtlWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.restart", NULL, restart_action);
   gtk_widget_class_install_action (widget_class, "win.reset-zoom", NULL, reset_zoom_action);
   _ptl_window_class_add_file_actions (widget_class);
+  _ptl_window_class_add_record_actions (widget_class);
 }
 
 static void
 ptl_window_init (PtlWindow *window)
 {
+  /* Before the template: the Record toggle takes its state from the property when it is
+   * built. */
+  window->record = TRUE;
+  window->record_folder = g_strdup ("");
   gtk_widget_init_template (GTK_WIDGET (window));
 
   window->history = g_array_new (FALSE, FALSE, sizeof (PtlHistoryEntry));

@@ -56,5 +56,7 @@ guint          ptl_window_export_images (PtlWindow  *window,
                                          GError    **error);
 /* How many times the views took a newer snapshot. */
 guint64        ptl_window_get_view_updates (PtlWindow *window);
+/* The file the current run records to; NULL when it records nothing. */
+const char    *ptl_window_get_record_file (PtlWindow *window);
 
 G_END_DECLS

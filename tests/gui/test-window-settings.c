@@ -61,7 +61,8 @@ test_settings (void)
 }
 
 /* The Connect dialog shows the endpoints kept in the settings, offers to connect only to
- * ZMQ addresses, and keeps what the user typed. */
+ * ZMQ addresses (and, for Stream V2, only with a detector distance), and keeps what the
+ * user typed. */
 static void
 test_connect_dialog (void)
 {
@@ -91,9 +92,13 @@ test_connect_dialog (void)
   ptl_connect_dialog_set_endpoints (dialog, "eiger:9999", "tcp://panda:8889",
                                     PTL_DETECTOR_PROTOCOL_V2);
   g_assert_false (gtk_widget_get_sensitive (button));
+  /* Stream V2 sends no detector distance: connecting waits until one is entered. */
   ptl_connect_dialog_set_endpoints (dialog, "tcp://10.0.0.5:31001", "tcp://panda:8889",
                                     PTL_DETECTOR_PROTOCOL_V2);
+  g_assert_false (gtk_widget_get_sensitive (button));
+  ptl_connect_dialog_set_distance (dialog, 1.5);
   g_assert_true (gtk_widget_get_sensitive (button));
+  g_assert_cmpfloat (g_settings_get_double (settings, "detector-distance"), ==, 1.5);
 
   g_autofree char *detector = g_settings_get_string (settings, "detector-endpoint");
   g_autofree char *protocol = g_settings_get_string (settings, "protocol");
