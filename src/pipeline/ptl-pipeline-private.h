@@ -20,6 +20,9 @@ G_BEGIN_DECLS
 /* The simulator's raw frames spread each pattern pixel over 2×2 detector pixels
  * (sim/ptl-stream-publisher.c). */
 #define PTL_SIM_RAW_BIN 2
+/* The simulated detector's margin around the patterns, on each side: this fraction of the
+ * footprint. */
+#define PTL_SIM_RAW_MARGIN_DIVISOR 4
 
 /* One received image, shared by the recorder and the preprocessing (reference-counted
  * with g_atomic_rc_box). */

@@ -65,6 +65,7 @@ publisher_thread (gpointer user_data)
 static gboolean
 simulated_calibration (PtlPipeline *self,
                        guint        side,
+                       guint        footprint,
                        guint        bin,
                        GError     **error)
 {
@@ -84,7 +85,7 @@ simulated_calibration (PtlPipeline *self,
   self->calibration_mask = g_memdup2 (ptl_raw_detector_truth_mask (detector), (gsize) side * side);
 
   PtlPreprocessParams *p = &self->config.preprocess;
-  p->crop = side;
+  p->crop = footprint;
   p->bin = bin;
   p->centre_row = p->centre_col = side / 2;
   p->auto_centre = FALSE;
@@ -110,6 +111,9 @@ prepare_simulation (PtlPipeline *self,
   params.raw = c->sim_raw;
   params.n_frames = c->sim.n_frames;
   params.frame_size = c->sim_raw ? PTL_SIM_RAW_BIN * m : m;
+  /* Raw frames are larger than the patterns' footprint, as on a real detector, so that the
+   * crop box can be moved (dragged in the window) and still fit. */
+  params.raw_margin = c->sim_raw ? params.frame_size / PTL_SIM_RAW_MARGIN_DIVISOR : 0;
   params.seed = c->sim.seed;
   params.rate = c->sim_rate;
   params.wait_for_peer = SIM_WAIT_FOR_PEER_S;
@@ -132,7 +136,8 @@ prepare_simulation (PtlPipeline *self,
 
   if (c->sim_raw)
     {
-      if (!simulated_calibration (self, params.frame_size, PTL_SIM_RAW_BIN, error))
+      if (!simulated_calibration (self, params.frame_size + 2 * params.raw_margin,
+                                  params.frame_size, PTL_SIM_RAW_BIN, error))
         return FALSE;
     }
   else

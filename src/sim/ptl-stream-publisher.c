@@ -16,6 +16,8 @@
 
 /* Raw frames: each pattern pixel spread over bin×bin detector pixels. */
 #define RAW_BIN 2
+/* Past this a detector would be larger than any made (the raw detector refuses them). */
+#define MAX_RAW_MARGIN 4096
 
 struct _PtlStreamPublisher
 {
@@ -143,18 +145,20 @@ simulate (PtlStreamPublisher *self,
     return FALSE;
 
   self->translation = g_memdup2 (scan->translation, sizeof (double) * 2 * p->n_frames);
-  self->rows = self->cols = p->frame_size;
+  guint side = p->raw ? p->frame_size + 2 * p->raw_margin : p->frame_size;
+  self->rows = self->cols = side;
   self->element_size = p->raw ? sizeof (guint16) : sizeof (guint32);
   const float *intensity = ptl_array_float (scan->intensity);
-  gsize pixels = (gsize) p->frame_size * p->frame_size;
+  gsize pixels = (gsize) side * side;
   g_autoptr (PtlRawDetector) detector = NULL;
   if (p->raw)
     {
       PtlRawParams raw;
 
       ptl_raw_params_init (&raw);
-      raw.rows = raw.cols = p->frame_size;
-      raw.centre_row = raw.centre_col = p->frame_size / 2;
+      /* The pattern lands in the middle of the detector, its margin all round. */
+      raw.rows = raw.cols = side;
+      raw.centre_row = raw.centre_col = side / 2;
       raw.bin = RAW_BIN;
       raw.seed = p->seed;
       detector = ptl_raw_detector_new (&raw, error);
@@ -329,6 +333,8 @@ validate (const PtlPublisherParams *p,
   else if (p->from_file == NULL
            && (p->frame_size < 16 || (p->raw && p->frame_size % (2 * RAW_BIN) != 0)))
     problem = "the frame size must be ≥ 16 (raw frames: a multiple of 4)";
+  else if (p->raw_margin > MAX_RAW_MARGIN || (p->raw_margin > 0 && !p->raw))
+    problem = "the raw margin must be at most 4096 pixels, and only for raw frames";
   else if (!(p->rate >= 0) || !isfinite (p->rate) || !(p->jitter_ms >= 0)
            || !(p->wait_for_peer >= 0))
     problem = "rate, jitter and wait must be finite and ≥ 0";

@@ -31,6 +31,9 @@ typedef struct
   gboolean             raw;                /* uint16 sCMOS frames, else uint32 photon counts */
   guint                n_frames;
   guint                frame_size;         /* image side: the pattern, or the raw frame */
+  guint                raw_margin;         /* raw frames: pixels added on every side of the
+                                            * pattern's frame_size footprint, so that the
+                                            * crop can move on the detector; 0: none */
   guint64              seed;
   const char          *series_id;
   double               rate;               /* images/s; 0 = as fast as the peer reads */

@@ -179,12 +179,15 @@ test_new_preprocessing (void)
   g_autoptr (PtlSnapshot) before = ptl_pipeline_get_snapshot (pipeline);
   g_assert_cmpuint (ptl_array_rows (before->probe), ==, PATTERN);
 
-  /* The simulator's raw frames are 2·PATTERN wide, binned by 2: bin 4 halves the pattern. */
+  /* The simulator's patterns cover 2·PATTERN pixels in the middle of its raw frames,
+   * binned by 2: bin 4 halves the pattern. */
+  g_assert_nonnull (before->raw_frame);
+  g_assert_cmpuint (ptl_array_rows (before->raw_frame), >, 2 * PATTERN);
   PtlPreprocessParams params;
   ptl_preprocess_params_init (&params);
   params.crop = 2 * PATTERN;
   params.bin = 4;
-  params.centre_row = params.centre_col = PATTERN;
+  params.centre_row = params.centre_col = ptl_array_rows (before->raw_frame) / 2;
   params.adu_per_photon = 10.0;
   params.saturation = G_MAXUINT16;
   PtlPreprocessParams bad = params;
