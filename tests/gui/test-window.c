@@ -434,6 +434,10 @@ test_crop_drag (void)
   g_assert_nonnull (s->raw_frame);
   gsize rows = ptl_array_rows (s->raw_frame), cols = ptl_array_cols (s->raw_frame);
 
+  /* The simulation's crop, which the panel shows, leaves room to move the box. */
+  ptl_param_panel_get_preprocess (panel, &params);
+  g_assert_cmpuint (params.crop + 2 * 32, <=, MIN (rows, cols));
+
   /* A quarter-size crop in the middle of the frame, then dragged down and to the left. */
   ptl_param_panel_get_preprocess (panel, &params);
   params.crop = (guint) rows / 2;
