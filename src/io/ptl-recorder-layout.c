@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/ptl-error.h"
+#include <json-glib/json-glib.h>
 #include "ptl-hdf5-util.h"
 #include "ptl-recording-private.h"
 
@@ -327,11 +328,89 @@ write_preprocess (hid_t                      collection,
                                  error);
 }
 
+/* A PandA field as a dataset name: no leading "/", and no "/" inside (HDF5's separator). */
+static char *
+field_dataset_name (const char *field,
+                    const char *fallback)
+{
+  while (field != NULL && *field == '/')
+    field++;
+  if (field == NULL || *field == '\0')
+    return g_strdup (fallback);
+  return g_strdelimit (g_strdup (field), "/", '_');
+}
+
+static char *
+position_mapping_json (const PtlPositionSource *p)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "x_field");
+  json_builder_add_string_value (builder, p->x_name != NULL ? p->x_name : "x");
+  json_builder_set_member_name (builder, "y_field");
+  json_builder_add_string_value (builder, p->y_name != NULL ? p->y_name : "y");
+  json_builder_set_member_name (builder, "metres_per_unit");
+  json_builder_add_double_value (builder, p->scale);
+  json_builder_set_member_name (builder, "samples_per_frame");
+  json_builder_add_int_value (builder, p->samples_per_frame);
+  json_builder_set_member_name (builder, "swap_xy");
+  json_builder_add_boolean_value (builder, p->mapping.swap_xy);
+  json_builder_set_member_name (builder, "sign_x");
+  json_builder_add_int_value (builder, p->mapping.sign_x);
+  json_builder_set_member_name (builder, "sign_y");
+  json_builder_add_int_value (builder, p->mapping.sign_y);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  return json_generator_to_data (generator, NULL);
+}
+
+/* The stage's own numbers beside the metres: one table per PandA field. */
+static gboolean
+write_position_source (PtlRecorder             *self,
+                       hid_t                    collection,
+                       const PtlPositionSource *positions,
+                       GError                 **error)
+{
+  g_auto (PtlH5Id) raw = ptl_h5_create_group (collection, "raw_positions", "NXcollection", error);
+  g_autofree char *x = field_dataset_name (positions->x_name, "x");
+  g_autofree char *y = field_dataset_name (positions->y_name, "y");
+  g_autofree char *mapping = position_mapping_json (positions);
+
+  /* Two fields of one name (a misconfiguration, but a legal one) still get two tables. */
+  if (g_strcmp0 (x, y) == 0)
+    {
+      g_autofree char *same = g_steal_pointer (&x);
+      x = g_strconcat (same, " (x)", NULL);
+      g_free (y);
+      y = g_strconcat (same, " (y)", NULL);
+    }
+  self->scale = positions->scale;
+  self->samples_per_frame = positions->samples_per_frame;
+  self->raw_paths[0] = g_strconcat (REC_COLLECTION "/raw_positions/", x, NULL);
+  self->raw_paths[1] = g_strconcat (REC_COLLECTION "/raw_positions/", y, NULL);
+  if (raw < 0
+      || (self->raw_x = create_table (raw, x, H5T_IEEE_F64LE, 0, NULL, "stage", error)) < 0
+      || (self->raw_y = create_table (raw, y, H5T_IEEE_F64LE, 0, NULL, "stage", error)) < 0
+      || (self->position_index = create_table (collection, "position_index", H5T_STD_U64LE, 0,
+                                               NULL, NULL, error)) < 0)
+    return FALSE;
+  return ptl_h5_write_attribute (self->raw_x, ".", "metres_per_unit", H5T_NATIVE_DOUBLE,
+                                 &positions->scale, error)
+         && ptl_h5_write_attribute (self->raw_y, ".", "metres_per_unit", H5T_NATIVE_DOUBLE,
+                                    &positions->scale, error)
+         && ptl_h5_write_string (collection, "position_mapping", mapping, error);
+}
+
 static gboolean
 write_collection (PtlRecorder               *self,
                   hid_t                      entry,
                   const PtlSeriesInfo       *series,
                   const PtlPreprocessParams *preprocess,
+                  const PtlPositionSource   *positions,
                   GError                   **error)
 {
   g_auto (PtlH5Id) collection = ptl_h5_create_group (entry, "collection_1", "NXcollection", error);
@@ -355,6 +434,7 @@ write_collection (PtlRecorder               *self,
                                               "m", error)) >= 0
          && (self->counters = create_fixed_string (collection, "counters", REC_COUNTERS_MAX, "{}",
                                                    error)) >= 0
+         && write_position_source (self, collection, positions, error)
          && write_series (collection, series, error)
          && write_preprocess (collection, preprocess, error);
 }
@@ -363,6 +443,7 @@ gboolean
 _ptl_recorder_write_layout (PtlRecorder               *self,
                             const PtlSeriesInfo       *series,
                             const PtlPreprocessParams *preprocess,
+                            const PtlPositionSource   *positions,
                             GError                   **error)
 {
   static const double no_position = NAN;
@@ -392,5 +473,5 @@ _ptl_recorder_write_layout (PtlRecorder               *self,
          && (data_1 = ptl_h5_create_group (entry, "data_1", "NXcollection", error)) >= 0
          && ptl_h5_write_soft_link (data_1, "data", REC_DATA, error)
          && ptl_h5_write_soft_link (data_1, "translation", REC_TRANSLATION, error)
-         && write_collection (self, entry, series, preprocess, error);
+         && write_collection (self, entry, series, preprocess, positions, error);
 }

@@ -84,6 +84,7 @@ static const DatasetPath datasets[] = {
   { G_STRUCT_OFFSET (PtlRecorder, position_id), REC_COLLECTION "/position_image_id" },
   { G_STRUCT_OFFSET (PtlRecorder, position_x), REC_COLLECTION "/position_x" },
   { G_STRUCT_OFFSET (PtlRecorder, position_y), REC_COLLECTION "/position_y" },
+  { G_STRUCT_OFFSET (PtlRecorder, position_index), REC_COLLECTION "/position_index" },
   { G_STRUCT_OFFSET (PtlRecorder, counters), REC_COLLECTION "/counters" },
   { G_STRUCT_OFFSET (PtlRecorder, end_time), REC_ENTRY "/end_time" },
 };
@@ -98,6 +99,8 @@ dataset_id (PtlRecorder *self,
 static void
 close_ids (PtlRecorder *self)
 {
+  hid_t *raw[] = { &self->raw_x, &self->raw_y };
+
   for (guint i = 0; i < G_N_ELEMENTS (datasets); i++)
     {
       hid_t *id = dataset_id (self, i);
@@ -105,6 +108,12 @@ close_ids (PtlRecorder *self)
       if (*id >= 0)
         H5Dclose (*id);
       *id = H5I_INVALID_HID;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (raw); i++)
+    {
+      if (*raw[i] >= 0)
+        H5Dclose (*raw[i]);
+      *raw[i] = H5I_INVALID_HID;
     }
 }
 
@@ -125,7 +134,10 @@ reopen_ids (PtlRecorder *self)
       *id = H5Dopen2 (self->file, datasets[i].path, dapl);
       ok = ok && *id >= 0;
     }
-  return ok;
+  /* The raw position tables are named by the stage's fields. */
+  self->raw_x = H5Dopen2 (self->file, self->raw_paths[0], dapl);
+  self->raw_y = H5Dopen2 (self->file, self->raw_paths[1], dapl);
+  return ok && self->raw_x >= 0 && self->raw_y >= 0;
 }
 
 static void
@@ -138,6 +150,8 @@ recorder_free (PtlRecorder *self)
     H5Fclose (self->file);
   g_hash_table_unref (self->frame_of_id);
   g_hash_table_unref (self->pending);
+  g_free (self->raw_paths[0]);
+  g_free (self->raw_paths[1]);
   g_free (self->path);
   g_free (self);
 }
@@ -301,14 +315,37 @@ ptl_recorder_create (const char                *path,
                      guint                      flush_every,
                      GError                   **error)
 {
+  return ptl_recorder_create_full (path, series, encoding, preprocess, NULL, flush_every, error);
+}
+
+PtlRecorder *
+ptl_recorder_create_full (const char                *path,
+                          const PtlSeriesInfo       *series,
+                          PtlEncoding                encoding,
+                          const PtlPreprocessParams *preprocess,
+                          const PtlPositionSource   *positions,
+                          guint                      flush_every,
+                          GError                   **error)
+{
   g_auto (PtlH5Quiet) quiet G_GNUC_UNUSED = ptl_h5_quiet ();
   g_auto (PtlH5Id) fapl = H5I_INVALID_HID;
   PtlRecorder *self;
   g_autoptr (GError) local = NULL;
+  const PtlPositionSource metres = { "x", "y", 1.0, 1, PTL_AXIS_MAPPING_IDENTITY };
 
   g_return_val_if_fail (path != NULL && series != NULL && preprocess != NULL, NULL);
   if (!validate_series (series, encoding, flush_every, error))
     return NULL;
+  if (positions == NULL)
+    positions = &metres;
+  if (!isfinite (positions->scale) || positions->scale == 0 || positions->samples_per_frame < 1)
+    {
+      g_set_error (error, PTL_PARAM_ERROR, PTL_PARAM_ERROR_RANGE,
+                   "%s: positions need a finite, nonzero scale (not %g) and at least one "
+                   "sample per image (not %u)", path, positions->scale,
+                   positions->samples_per_frame);
+      return NULL;
+    }
   if (g_file_test (path, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, PTL_IO_ERROR, PTL_IO_ERROR_OPEN,
@@ -326,6 +363,7 @@ ptl_recorder_create (const char                *path,
   self->flush_every = flush_every;
   self->data = self->image_id = self->image_time = self->translation = H5I_INVALID_HID;
   self->position_id = self->position_x = self->position_y = H5I_INVALID_HID;
+  self->position_index = self->raw_x = self->raw_y = H5I_INVALID_HID;
   self->counters = self->end_time = H5I_INVALID_HID;
   self->frame_of_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->pending = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
@@ -340,7 +378,7 @@ ptl_recorder_create (const char                *path,
       recorder_free (self);
       return NULL;
     }
-  if (!_ptl_recorder_write_layout (self, series, preprocess, &local))
+  if (!_ptl_recorder_write_layout (self, series, preprocess, positions, &local))
     g_set_error (error, PTL_IO_ERROR, PTL_IO_ERROR_WRITE, "%s: %s", path, local->message);
   /* On disk at once: a kill before the first frames leaves an empty but valid recording. */
   if (local != NULL || !ptl_recorder_flush (self, error))
@@ -511,15 +549,24 @@ ptl_recorder_add_position (PtlRecorder *self,
   if (!_ptl_recorder_reserve_room (self, ROOM_MARGIN, error))
     return FALSE;
 
+  /* The stage's own numbers: the mean of the samples, before the scale made them metres. */
+  guint64 first_sample = image_id * self->samples_per_frame;
+  double raw_x = x / self->scale, raw_y = y / self->scale;
+
   if (!append_row (self, self->position_id, row, H5T_NATIVE_UINT64, &image_id, error)
       || !append_row (self, self->position_x, row, H5T_NATIVE_DOUBLE, &x, error)
       || !append_row (self, self->position_y, row, H5T_NATIVE_DOUBLE, &y, error)
+      || !append_row (self, self->position_index, row, H5T_NATIVE_UINT64, &first_sample, error)
+      || !append_row (self, self->raw_x, row, H5T_NATIVE_DOUBLE, &raw_x, error)
+      || !append_row (self, self->raw_y, row, H5T_NATIVE_DOUBLE, &raw_y, error)
       || (frame != NULL && !write_translation (self, frame->frame, x, y, error)))
     {
       reopen_ids (self);
-      set_rows (self, self->position_id, row, NULL);
-      set_rows (self, self->position_x, row, NULL);
-      set_rows (self, self->position_y, row, NULL);
+      /* After the reopen: the identifiers are new. */
+      hid_t tables[] = { self->position_id, self->position_x, self->position_y,
+                         self->position_index, self->raw_x, self->raw_y };
+      for (guint i = 0; i < G_N_ELEMENTS (tables); i++)
+        set_rows (self, tables[i], row, NULL);
       return FALSE;
     }
   self->n_positions = row + 1;

@@ -37,7 +37,13 @@
  *         image_id                              uint64 (N): the stream's id of frame k
  *         image_time_ns                         uint64 (N, 3): start, stop, real time
  *         position_image_id                     uint64 (P) ┐ every paired position, in
- *         position_x, position_y                float64 (P) ┘ arrival order, m
+ *         position_x, position_y                float64 (P) │ arrival order, m
+ *         position_index                        uint64 (P)  │ first PandA sample used
+ *         raw_positions/<x field>, <y field>    float64 (P) ┘ stage units (mean of the
+ *                                               samples); @units "stage",
+ *                                               @metres_per_unit
+ *         position_mapping                      JSON: fields, metres_per_unit,
+ *                                               samples_per_frame, swap_xy, sign_x, sign_y
  *         counters                              JSON text, fixed-length REC_COUNTERS_MAX bytes
  *         series/                               every PtlSeriesInfo field by its own name,
  *                                               stream_start (uint8, the raw start message)
@@ -50,6 +56,7 @@
 
 #include "core/ptl-frame.h"
 #include "core/ptl-preprocess-params.h"
+#include "ptl-recording.h"
 
 G_BEGIN_DECLS
 
@@ -101,8 +108,16 @@ struct _PtlRecorder
   hid_t position_id;
   hid_t position_x;
   hid_t position_y;
+  hid_t position_index;
+  hid_t raw_x;
+  hid_t raw_y;
   hid_t counters;
   hid_t end_time;
+
+  /* Positions' source: raw stage values are the metres over `scale`. */
+  double  scale;
+  guint   samples_per_frame;
+  char   *raw_paths[2]; /* of raw_x, raw_y: named by their PandA fields */
 
   GHashTable *frame_of_id; /* image id → frame, FrameOfId */
   GHashTable *pending;     /* positions paired before their frame was written */
@@ -127,6 +142,7 @@ void     _ptl_recorder_give_back_room (PtlRecorder *self);
 gboolean _ptl_recorder_write_layout (PtlRecorder               *self,
                                      const PtlSeriesInfo       *series,
                                      const PtlPreprocessParams *preprocess,
+                                     const PtlPositionSource   *positions,
                                      GError                   **error);
 
 /* A scan file open for reading (ptl-scan-file.c: ours; ptl-scan-file-foreign.c: others). */

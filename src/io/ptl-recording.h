@@ -21,8 +21,28 @@ G_BEGIN_DECLS
 
 typedef struct _PtlRecorder PtlRecorder;
 
+/* Where the paired positions come from, kept with them so that a reader can go back to
+ * the stage's own numbers: the PandA fields, metres per stage unit, the samples averaged
+ * per image, and how stage axes become object axes (its scale is not used: `scale` is). */
+typedef struct
+{
+  const char    *x_name;            /* with or without a leading "/" */
+  const char    *y_name;
+  double         scale;             /* metres per stage unit, finite and nonzero */
+  guint          samples_per_frame; /* ≥ 1 */
+  PtlAxisMapping mapping;
+} PtlPositionSource;
+
 /* Creates `path` (replacing nothing: an existing file is an error) for frames of the
- * series' shape and encoding. */
+ * series' shape and encoding. `positions` NULL: positions given in metres, as "x" and
+ * "y", one sample per image. */
+PtlRecorder *ptl_recorder_create_full (const char                *path,
+                                       const PtlSeriesInfo       *series,
+                                       PtlEncoding                encoding,
+                                       const PtlPreprocessParams *preprocess,
+                                       const PtlPositionSource   *positions,
+                                       guint                      flush_every,
+                                       GError                   **error);
 PtlRecorder *ptl_recorder_create (const char                *path,
                                   const PtlSeriesInfo       *series,
                                   PtlEncoding                encoding,

@@ -123,6 +123,7 @@ struct _PtlPipeline
   /* Sources. */
   PtlDetectorClient  *detector;
   PtlPositionClient  *positions;
+  double              position_scale; /* metres per stage unit the position client uses */
   PtlStreamPublisher *publisher;
   GThread            *publisher_thread;
   GCancellable       *cancellable;

@@ -146,9 +146,17 @@ create (Recording   *r,
   if (c->pixel_size > 0)
     series->pixel_size_x = series->pixel_size_y = c->pixel_size;
   /* The file takes the encoding of the images, known with the first one. */
-  r->recorder = ptl_recorder_create (self->config.record_file, series,
-                                     frame->image->encoding, &self->config.preprocess,
-                                     self->config.flush_every, error);
+  /* Where the positions come from goes with them. A run without a position stream (a
+   * replay) has its positions in metres already. */
+  PtlPositionSource source = {
+    c->x_name, c->y_name,
+    self->positions != NULL ? self->position_scale : 1.0,
+    c->samples_per_frame,
+    c->mapping,
+  };
+  r->recorder = ptl_recorder_create_full (self->config.record_file, series,
+                                          frame->image->encoding, &self->config.preprocess,
+                                          &source, self->config.flush_every, error);
   r->failed = r->recorder == NULL;
   if (r->recorder != NULL && g_stat (self->config.record_file, &st) == 0)
     {

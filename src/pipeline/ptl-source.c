@@ -36,6 +36,7 @@ connect_clients (PtlPipeline *self,
                    cause->message);
       return FALSE;
     }
+  self->position_scale = stage_scale;
   self->positions = ptl_position_client_new (positions_endpoint, &panda, _ptl_ingest_positions,
                                              self, &cause);
   if (self->positions == NULL)

@@ -8,6 +8,7 @@
 
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
+#include <hdf5.h>
 #include <string.h>
 
 #include "gui/ptl-window.h"
@@ -152,7 +153,7 @@ assert_recording_is_the_stream (const char *path)
   g_assert_no_error (error);
   const double *translation = ptl_stream_publisher_translations (same);
 
-  g_autoptr (PtlScanFile) file = ptl_scan_file_open (path, &error);
+  PtlScanFile *file = ptl_scan_file_open (path, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (ptl_scan_file_n_frames (file), ==, N_FRAMES);
   for (guint k = 0; k < N_FRAMES; k++)
@@ -177,6 +178,37 @@ assert_recording_is_the_stream (const char *path)
       g_assert_cmpfloat_with_epsilon (x, translation[2 * k], 1e-12);
       g_assert_cmpfloat_with_epsilon (y, translation[2 * k + 1], 1e-12);
     }
+  g_clear_pointer (&file, ptl_scan_file_free);
+
+  /* Beside the metres, the PandA's own numbers (micrometres here) under its field's name,
+   * and its first sample of each image. */
+  PtlPipelineConfig defaults;
+  ptl_pipeline_config_init (&defaults);
+  g_autofree char *raw_path = g_strconcat ("/entry_1/collection_1/raw_positions/",
+                                           defaults.x_name, NULL);
+  hid_t h5 = H5Fopen (path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  hid_t ids = H5Dopen2 (h5, "/entry_1/collection_1/position_image_id", H5P_DEFAULT);
+  hid_t index = H5Dopen2 (h5, "/entry_1/collection_1/position_index", H5P_DEFAULT);
+  hid_t raw = H5Dopen2 (h5, raw_path, H5P_DEFAULT);
+  guint64 id[N_FRAMES], first_sample[N_FRAMES];
+  double raw_x[N_FRAMES];
+
+  g_assert_cmpint (raw, >=, 0);
+  g_assert_cmpint (H5Dread (ids, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, id), >=, 0);
+  g_assert_cmpint (H5Dread (index, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, first_sample),
+                   >=, 0);
+  g_assert_cmpint (H5Dread (raw, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw_x), >=, 0);
+  for (guint p = 0; p < N_FRAMES; p++)
+    {
+      g_assert_cmpuint (first_sample[p], ==, id[p] * defaults.samples_per_frame);
+      g_assert_cmpfloat_with_epsilon (raw_x[p], translation[2 * id[p]] / defaults.stage_scale,
+                                      1e-6);
+    }
+  H5Dclose (raw);
+  H5Dclose (index);
+  H5Dclose (ids);
+  H5Fclose (h5);
+  ptl_sim_params_clear (&defaults.sim);
 }
 
 static char *

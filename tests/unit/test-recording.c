@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <hdf5.h>
+#include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
 
@@ -309,6 +310,99 @@ test_h5dump (Fixture      *fixture,
   g_assert_nonnull (strstr (out, "( 1, 40, 56 ) / ( H5S_UNLIMITED, 40, 56 )"));
 }
 
+static void
+read_doubles (hid_t       file,
+              const char *path,
+              double     *values,
+              gsize       n)
+{
+  hid_t dataset = H5Dopen2 (file, path, H5P_DEFAULT);
+  hid_t space = H5Dget_space (dataset);
+
+  g_assert_cmpint (dataset, >=, 0);
+  g_assert_cmpint (H5Sget_simple_extent_npoints (space), ==, n);
+  g_assert_cmpint (H5Dread (dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values),
+                   >=, 0);
+  H5Sclose (space);
+  H5Dclose (dataset);
+}
+
+/* The stage's own numbers go with the metres: the first PandA sample of each position, the
+ * raw values in tables named by the PandA fields, and the mapping as JSON. */
+static void
+test_position_source (Fixture      *fixture,
+                      gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PtlSeriesInfo) series = test_recording_make_series (2);
+  g_autoptr (PtlRawDetector) detector = test_recording_make_detector ();
+  const PtlPositionSource source = {
+    "/PANDA/INENC1.VAL.Mean", "INENC2.VAL.Mean", 1e-6, 4, { 1.0, TRUE, -1, 1 },
+  };
+  const guint64 arrival[] = { 2, 0, 1 };
+  PtlPreprocessParams preprocess;
+
+  test_recording_init_preprocess (&preprocess);
+  PtlRecorder *recorder = ptl_recorder_create_full (fixture->path, series, PTL_ENCODING_RAW,
+                                                    &preprocess, &source, 2, &error);
+  g_assert_no_error (error);
+  for (guint64 id = 0; id < 3; id++)
+    {
+      g_autofree guint8 *pixels = test_recording_make_pixels (detector, id, 2);
+      g_autoptr (PtlImageInfo) image = test_recording_make_image (pixels, id, 2, PTL_ENCODING_RAW);
+      g_assert_true (ptl_recorder_add_frame (recorder, image, &error));
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (arrival); i++)
+    g_assert_true (ptl_recorder_add_position (recorder, arrival[i], (arrival[i] + 1) * 1.5e-6,
+                                              -(double) arrival[i] * 2.25e-6, &error));
+  g_assert_true (ptl_recorder_close (recorder, &error));
+  g_assert_no_error (error);
+
+  hid_t file = H5Fopen (fixture->path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  double index[3], raw_x[3], raw_y[3], scale = 0;
+  g_assert_cmpint (file, >=, 0);
+  read_doubles (file, "/entry_1/collection_1/position_index", index, 3);
+  read_doubles (file, "/entry_1/collection_1/raw_positions/PANDA_INENC1.VAL.Mean", raw_x, 3);
+  read_doubles (file, "/entry_1/collection_1/raw_positions/INENC2.VAL.Mean", raw_y, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_cmpfloat (index[i], ==, 4.0 * arrival[i]);
+      g_assert_cmpfloat_with_epsilon (raw_x[i], (arrival[i] + 1) * 1.5, 1e-9);
+      g_assert_cmpfloat_with_epsilon (raw_y[i], -(double) arrival[i] * 2.25, 1e-9);
+    }
+  hid_t raw = H5Dopen2 (file, "/entry_1/collection_1/raw_positions/INENC2.VAL.Mean", H5P_DEFAULT);
+  hid_t attribute = H5Aopen (raw, "metres_per_unit", H5P_DEFAULT);
+  g_assert_cmpint (H5Aread (attribute, H5T_NATIVE_DOUBLE, &scale), >=, 0);
+  g_assert_cmpfloat (scale, ==, 1e-6);
+  H5Aclose (attribute);
+  H5Dclose (raw);
+
+  g_autofree char *text = ptl_h5_read_string (file, "/entry_1/collection_1/position_mapping",
+                                              &error);
+  g_assert_no_error (error);
+  H5Fclose (file);
+  g_autoptr (JsonNode) root = json_from_string (text, &error);
+  g_assert_no_error (error);
+  JsonObject *mapping = json_node_get_object (root);
+  g_assert_cmpstr (json_object_get_string_member (mapping, "x_field"), ==,
+                   "/PANDA/INENC1.VAL.Mean");
+  g_assert_cmpstr (json_object_get_string_member (mapping, "y_field"), ==, "INENC2.VAL.Mean");
+  g_assert_cmpfloat (json_object_get_double_member (mapping, "metres_per_unit"), ==, 1e-6);
+  g_assert_cmpint (json_object_get_int_member (mapping, "samples_per_frame"), ==, 4);
+  g_assert_true (json_object_get_boolean_member (mapping, "swap_xy"));
+  g_assert_cmpint (json_object_get_int_member (mapping, "sign_x"), ==, -1);
+  g_assert_cmpint (json_object_get_int_member (mapping, "sign_y"), ==, 1);
+
+  /* A scale that makes no metres is refused before anything is created. */
+  PtlPositionSource zero = source;
+  g_autofree char *other = g_strconcat (fixture->path, ".2", NULL);
+  zero.scale = 0.0;
+  g_assert_null (ptl_recorder_create_full (other, series, PTL_ENCODING_RAW, &preprocess, &zero, 2,
+                                           &error));
+  g_assert_error (error, PTL_PARAM_ERROR, PTL_PARAM_ERROR_RANGE);
+  g_assert_false (g_file_test (other, G_FILE_TEST_EXISTS));
+}
+
 typedef struct
 {
   const char *path;
@@ -394,6 +488,8 @@ main (int   argc,
     }
   g_test_add ("/recording/h5dump", Fixture, NULL, test_recording_fixture_set_up, test_h5dump,
               test_recording_fixture_tear_down);
+  g_test_add ("/recording/position-source", Fixture, NULL, test_recording_fixture_set_up,
+              test_position_source, test_recording_fixture_tear_down);
   g_test_add ("/recording/concurrent-threads", Fixture, NULL, test_recording_fixture_set_up,
               test_concurrent_threads, test_recording_fixture_tear_down);
   return g_test_run ();
