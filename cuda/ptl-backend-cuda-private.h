@@ -134,6 +134,12 @@ gboolean _ptl_cuda_snapshot_finish (gpointer ctx,
                                     void    *dst,
                                     GError **error);
 void     _ptl_cuda_snapshot_release (CudaSnapshot *snapshot);
+/* ptl-cuda-device-image.c */
+PtlDeviceImage *_ptl_cuda_device_image (gpointer         ctx,
+                                        const PtlBuffer *src,
+                                        gsize            offset,
+                                        gsize            bytes,
+                                        GError         **error);
 gboolean _ptl_cuda_measure_bandwidth (gpointer ctx,
                                       gsize    bytes,
                                       double  *copy_bytes_per_s,

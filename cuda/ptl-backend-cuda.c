@@ -391,6 +391,7 @@ static const PtlBackendOps cuda_ops = {
   .momentum = _ptl_cuda_momentum,
   .snapshot_begin = _ptl_cuda_snapshot_begin,
   .snapshot_finish = _ptl_cuda_snapshot_finish,
+  .device_image = _ptl_cuda_device_image,
   .measure_bandwidth = _ptl_cuda_measure_bandwidth,
 };
 

@@ -55,6 +55,23 @@ ptl_image_phase_plane (const ptl_complex *data,
 }
 
 void
+ptl_image_phase_less_plane (const ptl_complex   *data,
+                            gsize                rows,
+                            gsize                cols,
+                            const PtlPhasePlane *plane,
+                            float               *out)
+{
+  for (gsize r = 0; r < rows; r++)
+    for (gsize c = 0; c < cols; c++)
+      {
+        double phi = carg ((double _Complex) data[r * cols + c]) - plane->offset
+                     - plane->ramp_row * r - plane->ramp_col * c;
+
+        out[r * cols + c] = (float) remainder (phi, 2.0 * G_PI);
+      }
+}
+
+void
 ptl_image_phase (const ptl_complex *data,
                  gsize              rows,
                  gsize              cols,
@@ -64,14 +81,7 @@ ptl_image_phase (const ptl_complex *data,
   PtlPhasePlane plane;
 
   ptl_image_phase_plane (data, rows, cols, correction, &plane);
-  for (gsize r = 0; r < rows; r++)
-    for (gsize c = 0; c < cols; c++)
-      {
-        double phi = carg ((double _Complex) data[r * cols + c]) - plane.offset
-                     - plane.ramp_row * r - plane.ramp_col * c;
-
-        out[r * cols + c] = (float) remainder (phi, 2.0 * G_PI);
-      }
+  ptl_image_phase_less_plane (data, rows, cols, &plane, out);
 }
 
 static int

@@ -45,6 +45,13 @@ void ptl_image_phase_plane (const ptl_complex *data,
                             gsize              cols,
                             PtlPhaseCorrection correction,
                             PtlPhasePlane     *plane);
+/* The phase in (−π, π] less `plane`. The GL views do the same per texel (image.frag.glsl)
+ * on the complex data, with the plane computed here. */
+void ptl_image_phase_less_plane (const ptl_complex   *data,
+                                 gsize                rows,
+                                 gsize                cols,
+                                 const PtlPhasePlane *plane,
+                                 float               *out);
 /* The phase in (−π, π] after removing what `correction` asks for. */
 void ptl_image_phase (const ptl_complex *data,
                       gsize              rows,

@@ -1,7 +1,9 @@
 /* The image view's GL drawing: shaders from the GResource (GLSL 1.50 or GLSL ES 3.00,
  * whichever the context speaks), a float data texture filled through a pixel-unpack
- * buffer, a 256×1 colormap texture, and one quad. Called with the view's context
- * current (realize, render, unrealize). */
+ * buffer, a 256×1 colormap texture, and one quad. Complex data goes to the texture as it
+ * is (real, imaginary) and the shader derives what is shown, so that the engine's object
+ * can reach the texture device to device when it is on the GL context's GPU. Called with
+ * the view's context current (realize, render, unrealize). */
 #include "config.h"
 
 #define G_LOG_DOMAIN "Ptl-GL"
@@ -106,6 +108,8 @@ link_program (PtlImageView *view,
   gl->u_data = glGetUniformLocation (program, "u_data");
   gl->u_lut = glGetUniformLocation (program, "u_lut");
   gl->u_mode = glGetUniformLocation (program, "u_mode");
+  gl->u_component = glGetUniformLocation (program, "u_component");
+  gl->u_plane = glGetUniformLocation (program, "u_plane");
   gl->u_low = glGetUniformLocation (program, "u_low");
   gl->u_high = glGetUniformLocation (program, "u_high");
   gl->u_log_scale = glGetUniformLocation (program, "u_log_scale");
@@ -157,6 +161,7 @@ ptl_image_view_gl_realize (PtlImageView *view,
   gl->lut_texture = new_texture ();
   glBindTexture (GL_TEXTURE_2D, 0);
   glGenBuffers (1, &gl->pbo);
+  glGenBuffers (1, &gl->interop_pbo);
   glGetIntegerv (GL_MAX_TEXTURE_SIZE, &gl->max_texture_size);
   gl->texture_rows = gl->texture_cols = 0;
   gl->texture_channels = 0;
@@ -185,8 +190,11 @@ ptl_image_view_gl_unrealize (PtlImageView *view)
     glDeleteVertexArrays (1, &gl->vao);
   if (gl->vbo != 0)
     glDeleteBuffers (1, &gl->vbo);
+  g_clear_pointer (&gl->interop, ptl_gl_interop_free);
   if (gl->pbo != 0)
     glDeleteBuffers (1, &gl->pbo);
+  if (gl->interop_pbo != 0)
+    glDeleteBuffers (1, &gl->interop_pbo);
   if (gl->data_texture != 0)
     glDeleteTextures (1, &gl->data_texture);
   if (gl->lut_texture != 0)
@@ -194,22 +202,66 @@ ptl_image_view_gl_unrealize (PtlImageView *view)
   *gl = (PtlImageViewGL) { .data_dirty = TRUE, .lut_dirty = TRUE };
 }
 
-/* Copies the shown plane into the pixel-unpack buffer (orphaned first, so the driver
- * need not wait for the previous upload) and from there into the texture, which is
- * only reallocated when the size or the number of channels changes. */
+/* The device image into the interop buffer, device to device. FALSE (and the interop off
+ * for this context, with the reason logged once) when that cannot be done: another GPU,
+ * software GL, no CUDA module. */
+static gboolean
+fill_from_device (PtlImageView *view,
+                  gsize         bytes)
+{
+  PtlImageViewGL   *gl = &view->gl;
+  int               device = ptl_device_image_get_device (view->device_image);
+  g_autoptr (GError) error = NULL;
+
+  if (gl->interop_off || ptl_device_image_get_bytes (view->device_image) != bytes)
+    return FALSE;
+  if (gl->interop == NULL || gl->interop_bytes != bytes || gl->interop_device != device)
+    {
+      g_clear_pointer (&gl->interop, ptl_gl_interop_free);
+      if (ptl_gl_interop_supported (device, &error))
+        {
+          glBindBuffer (GL_PIXEL_UNPACK_BUFFER, gl->interop_pbo);
+          glBufferData (GL_PIXEL_UNPACK_BUFFER, bytes, NULL, GL_STREAM_DRAW);
+          glBindBuffer (GL_PIXEL_UNPACK_BUFFER, 0);
+          gl->interop = ptl_gl_interop_new (gl->interop_pbo, device, &error);
+        }
+      if (gl->interop != NULL)
+        {
+          gl->interop_bytes = bytes;
+          gl->interop_device = device;
+          g_info ("The view's texture is filled on GPU %d (CUDA-GL interop)", device);
+        }
+    }
+  if (gl->interop != NULL && ptl_gl_interop_copy (gl->interop, view->device_image, &error))
+    return TRUE;
+  g_info ("The views upload their images from the host: %s", error->message);
+  g_clear_pointer (&gl->interop, ptl_gl_interop_free);
+  gl->interop_off = TRUE;
+  return FALSE;
+}
+
+/* Fills the data texture from a pixel-unpack buffer: the interop buffer that CUDA filled,
+ * or the host's data copied into the other one (orphaned first, so the driver need not
+ * wait for the previous upload). The texture is only reallocated when the size or the
+ * number of channels changes. */
 static void
 upload_data (PtlImageView *view)
 {
   PtlImageViewGL *gl = &view->gl;
-  guint           channels = view->amplitude_phase != NULL ? 2 : 1;
-  const float    *pixels = channels == 2 ? view->amplitude_phase : view->plane;
+  guint           channels = view->complex_data != NULL ? 2 : 1;
+  const void     *pixels = channels == 2 ? (const void *) view->complex_data : view->plane;
   gsize           bytes = view->rows * view->cols * channels * sizeof (float);
   GLenum          format = channels == 2 ? GL_RG : GL_RED;
 
+  if (view->device_image != NULL && fill_from_device (view, bytes))
+    glBindBuffer (GL_PIXEL_UNPACK_BUFFER, gl->interop_pbo);
+  else
+    {
+      glBindBuffer (GL_PIXEL_UNPACK_BUFFER, gl->pbo);
+      glBufferData (GL_PIXEL_UNPACK_BUFFER, bytes, NULL, GL_STREAM_DRAW);
+      glBufferSubData (GL_PIXEL_UNPACK_BUFFER, 0, bytes, pixels);
+    }
   glBindTexture (GL_TEXTURE_2D, gl->data_texture);
-  glBindBuffer (GL_PIXEL_UNPACK_BUFFER, gl->pbo);
-  glBufferData (GL_PIXEL_UNPACK_BUFFER, bytes, NULL, GL_STREAM_DRAW);
-  glBufferSubData (GL_PIXEL_UNPACK_BUFFER, 0, bytes, pixels);
   glPixelStorei (GL_UNPACK_ALIGNMENT, 4);
   if (gl->texture_rows != view->rows || gl->texture_cols != view->cols
       || gl->texture_channels != channels)
@@ -269,7 +321,10 @@ ptl_image_view_gl_render (PtlImageView *view)
   glUseProgram (gl->program);
   glUniform4f (gl->u_rect, 2.0 * x0 / width - 1.0, 1.0 - 2.0 * y0 / height,
                2.0 * x1 / width - 1.0, 1.0 - 2.0 * y1 / height);
-  glUniform1i (gl->u_mode, view->amplitude_phase != NULL ? 1 : 0);
+  glUniform1i (gl->u_mode, view->complex_data != NULL ? 1 : 0);
+  glUniform1i (gl->u_component, view->component);
+  glUniform3f (gl->u_plane, view->phase_plane.ramp_row, view->phase_plane.ramp_col,
+               view->phase_plane.offset);
   glUniform1f (gl->u_low, view->levels.low);
   glUniform1f (gl->u_high, view->levels.high);
   glUniform1i (gl->u_log_scale, view->levels.log_scale);

@@ -1,10 +1,11 @@
-/* The image view's state, shared by its files: the widget and its input
- * (ptl-image-view.c), the GL drawing (ptl-image-view-gl.c) and the overlays drawn on top
- * of either path (ptl-overlay.c). */
+/* The image view's state, shared by its files: the widget (ptl-image-view.c), its input
+ * (ptl-image-view-input.c), the GL drawing (ptl-image-view-gl.c), the CPU drawing
+ * (ptl-image-view-cpu.c) and the overlays drawn on top of either path (ptl-overlay.c). */
 #pragma once
 
 #include <epoxy/gl.h>
 
+#include "gui/ptl-gl-interop.h"
 #include "gui/ptl-image-view.h"
 
 G_BEGIN_DECLS
@@ -17,12 +18,19 @@ typedef struct
   GLuint data_texture;
   GLuint lut_texture;
   GLuint pbo;
-  GLint  u_rect, u_data, u_lut, u_mode, u_low, u_high, u_log_scale;
+  GLint  u_rect, u_data, u_lut, u_mode, u_component, u_plane, u_low, u_high, u_log_scale;
   GLint  max_texture_size; /* larger images are drawn by the CPU path */
   gsize  texture_rows, texture_cols;
   guint  texture_channels;
   gboolean data_dirty;
   gboolean lut_dirty;
+
+  /* CUDA-GL interop: a buffer of its own, since a registered buffer's storage is fixed. */
+  GLuint        interop_pbo;
+  PtlGlInterop *interop;
+  gsize         interop_bytes;
+  int           interop_device;
+  gboolean      interop_off; /* tried and failed in this context: the host path only */
 } PtlImageViewGL;
 
 struct _PtlImageView
@@ -33,6 +41,8 @@ struct _PtlImageView
   gsize        rows, cols;
   double       pixel_size;
   ptl_complex *complex_data;   /* set_complex, else NULL */
+  PtlPhasePlane phase_plane;   /* removed from the shown phase of complex_data */
+  PtlDeviceImage *device_image; /* complex_data on a GPU, for the GL texture, or NULL */
   float       *plane;          /* rows·cols: real data, amplitude or phase */
   float       *amplitude_phase; /* rows·cols·2 for the complex colouring, else NULL */
 
@@ -69,6 +79,25 @@ struct _PtlImageView
   PtlImageViewGL  gl;
   cairo_surface_t *fallback_surface; /* CPU-coloured image, when GL is not in use */
 };
+
+enum
+{
+  PTL_IMAGE_VIEW_SIGNAL_POINTER_INFO,
+  PTL_IMAGE_VIEW_SIGNAL_CROP_CENTRE_CHANGED,
+  PTL_IMAGE_VIEW_N_SIGNALS
+};
+
+extern guint _ptl_image_view_signals[PTL_IMAGE_VIEW_N_SIGNALS];
+
+/* Queues a new frame of whichever drawing path is in use. */
+void     _ptl_image_view_redraw (PtlImageView *view);
+/* The event controllers of ptl-image-view-input.c. */
+void     _ptl_image_view_add_input (PtlImageView *view);
+/* The image coloured on the CPU, into `snapshot`. */
+void     _ptl_image_view_snapshot_cpu (PtlImageView *view,
+                                       GtkSnapshot  *snapshot,
+                                       double        width,
+                                       double        height);
 
 gboolean ptl_image_view_gl_realize (PtlImageView *view,
                                     GError      **error);

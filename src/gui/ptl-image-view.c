@@ -1,5 +1,6 @@
-/* The image view widget: data, display settings, pan/zoom/readout input, and the choice
- * between GL drawing (ptl-image-view-gl.c) and the CPU fallback. */
+/* The image view widget: data, display settings, and the choice between GL drawing
+ * (ptl-image-view-gl.c) and the CPU fallback (ptl-image-view-cpu.c); pan, zoom, readout
+ * and the crop drag are in ptl-image-view-input.c. */
 #include "config.h"
 
 #define G_LOG_DOMAIN "Ptl-View"
@@ -24,22 +25,14 @@ enum
   N_PROPS
 };
 
-enum
-{
-  SIGNAL_POINTER_INFO,
-  SIGNAL_CROP_CENTRE_CHANGED,
-  N_SIGNALS
-};
-
 static GParamSpec *properties[N_PROPS];
-static guint       signals[N_SIGNALS];
+guint              _ptl_image_view_signals[PTL_IMAGE_VIEW_N_SIGNALS];
 
 #define LEVELS_LOW_PERCENT  0.5
 #define LEVELS_HIGH_PERCENT 99.5
-#define ZOOM_STEP           1.2
 
-static void
-redraw (PtlImageView *view)
+void
+_ptl_image_view_redraw (PtlImageView *view)
 {
   if (view->use_gl)
     gtk_gl_area_queue_render (GTK_GL_AREA (view));
@@ -52,7 +45,7 @@ invalidate_pixels (PtlImageView *view)
 {
   view->gl.data_dirty = TRUE;
   g_clear_pointer (&view->fallback_surface, cairo_surface_destroy);
-  redraw (view);
+  _ptl_image_view_redraw (view);
 }
 
 static void
@@ -92,9 +85,13 @@ derive_planes (PtlImageView *view)
   if (view->complex_data == NULL)
     return;
 
+  ptl_image_phase_plane (view->complex_data, view->rows, view->cols,
+                         view->component == PTL_VIEW_AMPLITUDE ? PTL_PHASE_KEEP
+                                                               : view->phase_correction,
+                         &view->phase_plane);
   if (view->component == PTL_VIEW_PHASE)
-    ptl_image_phase (view->complex_data, view->rows, view->cols, view->phase_correction,
-                     view->plane);
+    ptl_image_phase_less_plane (view->complex_data, view->rows, view->cols, &view->phase_plane,
+                                view->plane);
   else
     ptl_image_amplitude (view->complex_data, n, view->plane);
 
@@ -102,8 +99,8 @@ derive_planes (PtlImageView *view)
     {
       g_autofree float *phase = g_new (float, n);
 
-      ptl_image_phase (view->complex_data, view->rows, view->cols, view->phase_correction,
-                       phase);
+      ptl_image_phase_less_plane (view->complex_data, view->rows, view->cols,
+                                  &view->phase_plane, phase);
       view->amplitude_phase = g_new (float, 2 * n);
       for (gsize i = 0; i < n; i++)
         {
@@ -149,6 +146,7 @@ ptl_image_view_set_data (PtlImageView *view,
       return;
     }
   g_clear_pointer (&view->complex_data, ptl_aligned_free);
+  g_clear_pointer (&view->device_image, ptl_device_image_unref);
   g_clear_pointer (&view->amplitude_phase, g_free);
   set_shape (view, rows, cols, pixel_size_m);
   memcpy (view->plane, plane, rows * cols * sizeof (float));
@@ -176,6 +174,7 @@ ptl_image_view_set_complex (PtlImageView      *view,
       g_clear_pointer (&view->complex_data, ptl_aligned_free);
       view->complex_data = ptl_aligned_alloc0 (rows * cols * sizeof (ptl_complex));
     }
+  g_clear_pointer (&view->device_image, ptl_device_image_unref);
   set_shape (view, rows, cols, pixel_size_m);
   memcpy (view->complex_data, data, rows * cols * sizeof (ptl_complex));
   derive_planes (view);
@@ -184,11 +183,26 @@ ptl_image_view_set_complex (PtlImageView      *view,
 }
 
 void
+ptl_image_view_set_device_image (PtlImageView   *view,
+                                 PtlDeviceImage *image)
+{
+  g_return_if_fail (PTL_IS_IMAGE_VIEW (view));
+  g_return_if_fail (image == NULL || view->complex_data != NULL);
+
+  if (image != NULL)
+    ptl_device_image_ref (image);
+  g_clear_pointer (&view->device_image, ptl_device_image_unref);
+  view->device_image = image;
+  view->gl.data_dirty = TRUE;
+}
+
+void
 ptl_image_view_clear (PtlImageView *view)
 {
   g_return_if_fail (PTL_IS_IMAGE_VIEW (view));
 
   g_clear_pointer (&view->complex_data, ptl_aligned_free);
+  g_clear_pointer (&view->device_image, ptl_device_image_unref);
   g_clear_pointer (&view->plane, g_free);
   g_clear_pointer (&view->amplitude_phase, g_free);
   view->rows = view->cols = 0;
@@ -276,7 +290,7 @@ ptl_image_view_set_log_scale (PtlImageView *view,
     return;
   view->levels.log_scale = log_scale;
   g_clear_pointer (&view->fallback_surface, cairo_surface_destroy);
-  redraw (view);
+  _ptl_image_view_redraw (view);
   g_object_notify_by_pspec (G_OBJECT (view), properties[PROP_LOG_SCALE]);
 }
 
@@ -291,7 +305,7 @@ ptl_image_view_set_levels (PtlImageView *view,
   view->levels.low = low;
   view->levels.high = high;
   g_clear_pointer (&view->fallback_surface, cairo_surface_destroy);
-  redraw (view);
+  _ptl_image_view_redraw (view);
 }
 
 void
@@ -321,7 +335,7 @@ ptl_image_view_set_auto_levels (PtlImageView *view,
     {
       update_auto_levels (view);
       g_clear_pointer (&view->fallback_surface, cairo_surface_destroy);
-      redraw (view);
+      _ptl_image_view_redraw (view);
     }
   g_object_notify_by_pspec (G_OBJECT (view), properties[PROP_AUTO_LEVELS]);
 }
@@ -422,7 +436,7 @@ ptl_image_view_fit (PtlImageView *view)
   ptl_view_transform_fit (&view->transform, gtk_widget_get_width (GTK_WIDGET (view)),
                           gtk_widget_get_height (GTK_WIDGET (view)), view->rows, view->cols);
   view->follow_fit = TRUE;
-  redraw (view);
+  _ptl_image_view_redraw (view);
 }
 
 gboolean
@@ -450,69 +464,6 @@ ptl_image_view_get_info_at (PtlImageView *view,
                             value, x_um, y_um);
 }
 
-guint8 *
-ptl_image_view_colour_cpu (PtlImageView *view)
-{
-  gsize         n = view->rows * view->cols;
-  guint8       *rgba = g_new (guint8, 4 * n);
-  const guint8 *lut = ptl_colormap_lut (view->colormap);
-
-  for (gsize i = 0; i < n; i++)
-    {
-      float t = ptl_levels_normalise (&view->levels, view->plane[i]);
-
-      if (view->amplitude_phase != NULL)
-        ptl_colormap_complex_rgba (t, view->amplitude_phase[2 * i + 1], rgba + 4 * i);
-      else
-        memcpy (rgba + 4 * i, lut + 4 * ptl_colormap_index (t), 4);
-    }
-  return rgba;
-}
-
-/* The CPU path: the coloured image as a cairo surface, drawn with nearest-neighbour
- * sampling so that zoomed pixels stay square (GSK's texture nodes filter linearly). */
-static void
-snapshot_fallback (PtlImageView *view,
-                   GtkSnapshot  *snapshot,
-                   double        width,
-                   double        height)
-{
-  if (view->fallback_surface == NULL)
-    {
-      g_autofree guint8 *rgba = ptl_image_view_colour_cpu (view);
-      cairo_surface_t   *surface;
-      int                stride;
-
-      if (view->cols > G_MAXINT / 4 || view->rows > G_MAXINT)
-        return;
-      surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, view->cols, view->rows);
-      stride = cairo_image_surface_get_stride (surface);
-      cairo_surface_flush (surface);
-      for (gsize r = 0; r < view->rows; r++)
-        {
-          guint32      *row = (guint32 *) (cairo_image_surface_get_data (surface) + r * stride);
-          const guint8 *src = rgba + 4 * r * view->cols;
-
-          for (gsize c = 0; c < view->cols; c++)
-            row[c] = (guint32) src[4 * c] << 16 | (guint32) src[4 * c + 1] << 8 | src[4 * c + 2];
-        }
-      cairo_surface_mark_dirty (surface);
-      view->fallback_surface = surface;
-    }
-
-  cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  double   x0, y0;
-
-  ptl_view_transform_to_widget (&view->transform, width, height, 0, 0, &x0, &y0);
-  cairo_translate (cr, x0, y0);
-  cairo_scale (cr, view->transform.zoom, view->transform.zoom);
-  cairo_set_source_surface (cr, view->fallback_surface, 0, 0);
-  cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
-  cairo_rectangle (cr, 0, 0, view->cols, view->rows);
-  cairo_fill (cr);
-  cairo_destroy (cr);
-}
-
 static void
 ptl_image_view_snapshot (GtkWidget   *widget,
                          GtkSnapshot *snapshot)
@@ -530,7 +481,7 @@ ptl_image_view_snapshot (GtkWidget   *widget,
       gtk_snapshot_append_color (snapshot, &(GdkRGBA) { 0.1f, 0.1f, 0.1f, 1.0f },
                                  &GRAPHENE_RECT_INIT (0, 0, width, height));
       if (view->plane != NULL)
-        snapshot_fallback (view, snapshot, width, height);
+        _ptl_image_view_snapshot_cpu (view, snapshot, width, height);
     }
   ptl_overlay_snapshot (view, snapshot);
 }
@@ -601,126 +552,12 @@ ptl_image_view_size_allocate (GtkWidget *widget,
 }
 
 static void
-emit_pointer_info (PtlImageView *view)
-{
-  float  value = NAN;
-  double x_um = NAN, y_um = NAN;
-
-  if (!view->pointer_inside
-      || !ptl_image_view_get_info_at (view, view->pointer_x, view->pointer_y, &value,
-                                      &x_um, &y_um))
-    value = NAN;
-  g_signal_emit (view, signals[SIGNAL_POINTER_INFO], 0, (double) value, x_um, y_um);
-}
-
-static void
-on_motion (GtkEventControllerMotion *controller,
-           double                    x,
-           double                    y,
-           PtlImageView             *view)
-{
-  view->pointer_x = x;
-  view->pointer_y = y;
-  view->pointer_inside = TRUE;
-  emit_pointer_info (view);
-}
-
-static void
-on_leave (GtkEventControllerMotion *controller,
-          PtlImageView             *view)
-{
-  view->pointer_inside = FALSE;
-  emit_pointer_info (view);
-}
-
-static gboolean
-on_scroll (GtkEventControllerScroll *controller,
-           double                    dx,
-           double                    dy,
-           PtlImageView             *view)
-{
-  GtkWidget *widget = GTK_WIDGET (view);
-  double     x = view->pointer_inside ? view->pointer_x : gtk_widget_get_width (widget) / 2.0;
-  double     y = view->pointer_inside ? view->pointer_y : gtk_widget_get_height (widget) / 2.0;
-
-  ptl_view_transform_zoom_at (&view->transform, gtk_widget_get_width (widget),
-                              gtk_widget_get_height (widget), x, y, pow (ZOOM_STEP, -dy));
-  view->follow_fit = FALSE;
-  redraw (view);
-  emit_pointer_info (view);
-  return TRUE;
-}
-
-static void
-on_drag_begin (GtkGestureDrag *gesture,
-               double          x,
-               double          y,
-               PtlImageView   *view)
-{
-  view->drag_transform = view->transform;
-  view->dragging_crop = ptl_overlay_hits_crop_box (view, x, y);
-  view->drag_crop_row = view->crop_row;
-  view->drag_crop_col = view->crop_col;
-}
-
-static void
-on_drag_update (GtkGestureDrag *gesture,
-                double          dx,
-                double          dy,
-                PtlImageView   *view)
-{
-  double zoom = view->drag_transform.zoom;
-
-  if (view->dragging_crop)
-    {
-      view->drag_crop_col = view->crop_col + dx / zoom;
-      view->drag_crop_row = view->crop_row + dy / zoom;
-      gtk_widget_queue_draw (GTK_WIDGET (view));
-      return;
-    }
-  view->transform.centre_x = view->drag_transform.centre_x - dx / zoom;
-  view->transform.centre_y = view->drag_transform.centre_y - dy / zoom;
-  view->follow_fit = FALSE;
-  redraw (view);
-}
-
-static void
-on_drag_end (GtkGestureDrag *gesture,
-             double          dx,
-             double          dy,
-             PtlImageView   *view)
-{
-  if (!view->dragging_crop)
-    return;
-  on_drag_update (gesture, dx, dy, view);
-  view->dragging_crop = FALSE;
-  if (dx != 0.0 || dy != 0.0)
-    {
-      /* The box stays where it was dropped until the owner confirms the new crop. */
-      view->crop_row = view->drag_crop_row;
-      view->crop_col = view->drag_crop_col;
-      g_signal_emit (view, signals[SIGNAL_CROP_CENTRE_CHANGED], 0, view->crop_row,
-                     view->crop_col);
-    }
-}
-
-static void
-on_click (GtkGestureClick *gesture,
-          int              n_press,
-          double           x,
-          double           y,
-          PtlImageView    *view)
-{
-  if (n_press == 2)
-    ptl_image_view_fit (view);
-}
-
-static void
 ptl_image_view_finalize (GObject *object)
 {
   PtlImageView *view = PTL_IMAGE_VIEW (object);
 
   g_clear_pointer (&view->complex_data, ptl_aligned_free);
+  g_clear_pointer (&view->device_image, ptl_device_image_unref);
   g_clear_pointer (&view->plane, g_free);
   g_clear_pointer (&view->amplitude_phase, g_free);
   g_clear_pointer (&view->title, g_free);
@@ -812,10 +649,10 @@ ptl_image_view_class_init (PtlImageViewClass *klass)
     g_param_spec_boolean ("show-scale-bar", NULL, NULL, TRUE, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
-  signals[SIGNAL_POINTER_INFO] =
+  _ptl_image_view_signals[PTL_IMAGE_VIEW_SIGNAL_POINTER_INFO] =
     g_signal_new ("pointer-info", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
                   NULL, NULL, G_TYPE_NONE, 3, G_TYPE_DOUBLE, G_TYPE_DOUBLE, G_TYPE_DOUBLE);
-  signals[SIGNAL_CROP_CENTRE_CHANGED] =
+  _ptl_image_view_signals[PTL_IMAGE_VIEW_SIGNAL_CROP_CENTRE_CHANGED] =
     g_signal_new ("crop-centre-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_DOUBLE, G_TYPE_DOUBLE);
 
@@ -825,9 +662,6 @@ ptl_image_view_class_init (PtlImageViewClass *klass)
 static void
 ptl_image_view_init (PtlImageView *view)
 {
-  GtkEventController *controller;
-  GtkGesture         *gesture;
-
   view->auto_levels = TRUE;
   view->show_scale_bar = TRUE;
   view->follow_fit = TRUE;
@@ -842,24 +676,7 @@ ptl_image_view_init (PtlImageView *view)
   gtk_widget_set_vexpand (GTK_WIDGET (view), TRUE);
   gtk_widget_set_size_request (GTK_WIDGET (view), 64, 64);
 
-  controller = gtk_event_controller_motion_new ();
-  g_signal_connect (controller, "motion", G_CALLBACK (on_motion), view);
-  g_signal_connect (controller, "leave", G_CALLBACK (on_leave), view);
-  gtk_widget_add_controller (GTK_WIDGET (view), controller);
-
-  controller = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
-  g_signal_connect (controller, "scroll", G_CALLBACK (on_scroll), view);
-  gtk_widget_add_controller (GTK_WIDGET (view), controller);
-
-  gesture = gtk_gesture_drag_new ();
-  g_signal_connect (gesture, "drag-begin", G_CALLBACK (on_drag_begin), view);
-  g_signal_connect (gesture, "drag-update", G_CALLBACK (on_drag_update), view);
-  g_signal_connect (gesture, "drag-end", G_CALLBACK (on_drag_end), view);
-  gtk_widget_add_controller (GTK_WIDGET (view), GTK_EVENT_CONTROLLER (gesture));
-
-  gesture = gtk_gesture_click_new ();
-  g_signal_connect (gesture, "pressed", G_CALLBACK (on_click), view);
-  gtk_widget_add_controller (GTK_WIDGET (view), GTK_EVENT_CONTROLLER (gesture));
+  _ptl_image_view_add_input (view);
 }
 
 GtkWidget *

@@ -22,6 +22,7 @@
 #include "gui/ptl-colormap.h"
 #include "gui/ptl-gui-enums.h"
 #include "gui/ptl-image-data.h"
+#include "recon/ptl-device-image.h"
 
 G_BEGIN_DECLS
 
@@ -42,6 +43,12 @@ void      ptl_image_view_set_complex (PtlImageView      *view,
                                       gsize              rows,
                                       gsize              cols,
                                       double             pixel_size_m);
+/* The complex data last given, as a copy on a GPU: with GL on that GPU, the texture is
+ * filled from it device to device (CUDA-GL interop); else from the host copy, which also
+ * serves the readout, the levels and the CPU drawing. Dropped by the next set_data,
+ * set_complex or clear. */
+void      ptl_image_view_set_device_image (PtlImageView   *view,
+                                           PtlDeviceImage *image);
 void      ptl_image_view_clear (PtlImageView *view);
 gboolean  ptl_image_view_has_data (PtlImageView *view);
 

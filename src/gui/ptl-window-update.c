@@ -307,6 +307,7 @@ _ptl_window_show_snapshot (PtlWindow         *window,
       ptl_image_view_set_complex (window->object_view, ptl_array_complex (s->object),
                                   ptl_array_rows (s->object), ptl_array_cols (s->object),
                                   s->pixel_size);
+      ptl_image_view_set_device_image (window->object_view, s->object_device);
       if (display.show_positions && m > 0)
         ptl_image_view_set_positions (window->object_view, s->positions, s->arrival_s,
                                       s->n_positions, m);

@@ -92,6 +92,9 @@ ptl_window_start_run (PtlWindow               *window,
   c.recon.iterations = ptl_param_panel_get_iteration_budget (window->param_panel);
   c.final_iterations = c.recon.iterations;
   window->refine_seconds = c.final_seconds;
+  /* With the engine on a GPU, the object view fills its texture device to device when its
+   * GL context runs on that GPU (ptl-gl-interop.c), and from the host copy otherwise. */
+  c.device_snapshots = TRUE;
   if (c.source == PTL_SOURCE_STREAM)
     ptl_param_panel_get_preprocess (window->param_panel, &c.preprocess);
   if (c.dark_file == NULL && ptl_param_panel_get_dark_enabled (window->param_panel))

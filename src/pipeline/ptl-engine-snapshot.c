@@ -54,6 +54,18 @@ _ptl_engine_snapshot (PtlEngineRun    *run,
   snapshot->object = ptl_engine_get_object (run->engine, error);
   if (snapshot->object == NULL)
     return NULL;
+  if (self->config.device_snapshots && run->device_snapshots)
+    {
+      g_autoptr (GError) local = NULL;
+
+      snapshot->object_device = ptl_engine_get_object_on_device (run->engine, &local);
+      /* The host copy is there either way: the views upload that one instead. */
+      if (snapshot->object_device == NULL)
+        {
+          g_info ("Snapshots stay on the host: %s", local->message);
+          run->device_snapshots = FALSE;
+        }
+    }
   snapshot->probe = ptl_engine_get_probe (run->engine, error);
   if (snapshot->probe == NULL)
     return NULL;

@@ -37,7 +37,7 @@ void
 _ptl_engine_run_init (PtlEngineRun *run,
                       PtlPipeline  *self)
 {
-  *run = (PtlEngineRun) { .self = self };
+  *run = (PtlEngineRun) { .self = self, .device_snapshots = TRUE };
   run->incoming = g_ptr_array_new_with_free_func (incoming_free);
   run->translation = g_array_new (FALSE, FALSE, sizeof (double));
   run->arrival = g_array_new (FALSE, FALSE, sizeof (double));

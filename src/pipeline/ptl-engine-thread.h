@@ -34,6 +34,8 @@ typedef struct
   guint              refine_sweeps;
   gint64             refine_start_us;
   gint64             last_snapshot_us;
+  gboolean           device_snapshots; /* FALSE once the backend could not keep one on a GPU
+                                        * (the CPU's): it is asked once per run */
   gint64             last_timings_us;
   PtlPipelineTimings timings;
 } PtlEngineRun;

@@ -192,6 +192,7 @@ snapshot_clear (PtlSnapshot *snapshot)
 {
   g_free (snapshot->message);
   g_clear_pointer (&snapshot->object, ptl_array_free);
+  g_clear_pointer (&snapshot->object_device, ptl_device_image_unref);
   g_clear_pointer (&snapshot->probe, ptl_array_free);
   g_free (snapshot->positions);
   g_free (snapshot->arrival_s);

@@ -122,6 +122,8 @@ typedef struct
    * FALSE preprocesses the raw frames anew with `preprocess`. */
   gboolean preprocess_from_file;
   double   snapshot_rate;     /* snapshots per second at most (≤ 30) */
+  gboolean device_snapshots;  /* also keep the object on the GPU in each snapshot, when the
+                               * engine runs on one (for views filled device to device) */
   double   converged_change;  /* refinement stops when the error changed less than this
                                * (relative) over the last 10 sweeps; 0 = only the budget */
 } PtlPipelineConfig;
@@ -173,6 +175,8 @@ typedef struct
   PtlPipelineState    state;
   char               *message;         /* the failure, or NULL */
   PtlArray           *object;          /* complex [rows][cols] */
+  PtlDeviceImage     *object_device;   /* the same on the engine's GPU, or NULL (config's
+                                        * device_snapshots, CUDA backend) */
   PtlArray           *probe;           /* complex [modes·M][M]: mode k is rows k·M … */
   guint               n_modes;
   double              pixel_size;      /* object plane, metres */

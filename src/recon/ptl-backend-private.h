@@ -13,6 +13,17 @@ struct _PtlBuffer
   gsize    bytes;
 };
 
+/* Made by a backend's device_image slot, which fills in every field. */
+struct _PtlDeviceImage
+{
+  gatomicrefcount ref;
+  int             device;
+  gsize           bytes;
+  gpointer        data;  /* device memory */
+  gpointer        ready; /* the backend's event: the copy into `data` is complete */
+  void          (*release) (PtlDeviceImage *image); /* frees it all, from any thread */
+};
+
 /* Every slot is required unless marked optional. Offsets and sizes are in bytes. Buffers
  * and bounds are checked by the public wrappers in ptl-backend.c before a slot is called,
  * so implementations may assume valid arguments. */
@@ -138,6 +149,11 @@ typedef struct
   gpointer (*snapshot_begin) (gpointer ctx, const PtlBuffer *src, gsize offset, gsize bytes,
                               GError **error);
   gboolean (*snapshot_finish) (gpointer ctx, gpointer snapshot, void *dst, GError **error);
+  /* Optional, on backends whose memory a GL context can share: a device copy of `bytes`
+   * at `offset` of `src` as it stands after every op queued so far, that lives on without
+   * the backend. Returns without waiting for the copy. */
+  PtlDeviceImage *(*device_image) (gpointer ctx, const PtlBuffer *src, gsize offset,
+                                   gsize bytes, GError **error);
   /* Optional: memory bandwidth in bytes/s, measured on `bytes`-byte transfers: a copy within
    * the device (read + write counted) and an upload from page-locked host memory. */
   gboolean (*measure_bandwidth) (gpointer ctx, gsize bytes, double *copy_bytes_per_s,

@@ -380,6 +380,29 @@ ptl_backend_snapshot_finish (PtlBackend  *backend,
   return ok;
 }
 
+PtlDeviceImage *
+ptl_backend_device_image (PtlBackend      *backend,
+                          const PtlBuffer *src,
+                          gsize            offset,
+                          gsize            bytes,
+                          GError         **error)
+{
+  if (backend->ops->device_image == NULL)
+    {
+      g_set_error (error, PTL_BACKEND_ERROR, PTL_BACKEND_ERROR_UNAVAILABLE,
+                   "The %s backend keeps no images on a device", backend->ops->name);
+      return NULL;
+    }
+  if (bytes == 0)
+    {
+      g_set_error (error, PTL_PARAM_ERROR, PTL_PARAM_ERROR_RANGE, "A device image of no bytes");
+      return NULL;
+    }
+  if (!check_range (src, offset, bytes, "device image", error))
+    return NULL;
+  return backend->ops->device_image (backend->ctx, src, offset, bytes, error);
+}
+
 gboolean
 ptl_backend_measure_bandwidth (PtlBackend *backend,
                                gsize       bytes,

@@ -11,6 +11,7 @@
 #include <glib.h>
 
 #include "core/ptl-array.h"
+#include "recon/ptl-device-image.h"
 
 G_BEGIN_DECLS
 
@@ -251,6 +252,13 @@ gboolean     ptl_backend_snapshot_finish (PtlBackend  *backend,
                                           PtlSnapshot *snapshot,
                                           void        *dst,
                                           GError     **error);
+/* A copy of device data that stays on the device for the views (ptl-device-image.h);
+ * PTL_BACKEND_ERROR_UNAVAILABLE on backends without one (the CPU's). */
+PtlDeviceImage *ptl_backend_device_image (PtlBackend      *backend,
+                                          const PtlBuffer *src,
+                                          gsize            offset,
+                                          gsize            bytes,
+                                          GError         **error);
 /* Memory bandwidth of the backend's device for the roofline floors of the benchmark, in
  * bytes/s on transfers of `bytes` bytes: a device-internal copy (bytes read + written) and
  * an upload from page-locked host memory. Fails on backends that have no such device. */

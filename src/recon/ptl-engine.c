@@ -424,6 +424,16 @@ ptl_engine_get_object (PtlEngine *engine,
                            error);
 }
 
+PtlDeviceImage *
+ptl_engine_get_object_on_device (PtlEngine *engine,
+                                 GError   **error)
+{
+  return ptl_backend_device_image (engine->backend, engine->object, 0,
+                                   (gsize) engine->canvas_rows * engine->canvas_cols
+                                     * sizeof (ptl_complex),
+                                   error);
+}
+
 PtlArray *
 ptl_engine_get_probe (PtlEngine *engine,
                       GError   **error)

@@ -38,6 +38,10 @@ const double *ptl_engine_errors (PtlEngine *engine,
                                  guint     *n_errors);
 PtlArray     *ptl_engine_get_object (PtlEngine *engine,
                                      GError   **error);
+/* The same object, canvas_rows × canvas_cols complex, as a copy that stays on the engine's
+ * GPU; PTL_BACKEND_ERROR_UNAVAILABLE on the CPU backend. */
+PtlDeviceImage *ptl_engine_get_object_on_device (PtlEngine *engine,
+                                                 GError   **error);
 /* The strongest probe mode [M][M] (the only one when K = 1). */
 PtlArray     *ptl_engine_get_probe (PtlEngine *engine,
                                     GError   **error);

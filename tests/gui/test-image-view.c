@@ -256,6 +256,72 @@ test_complex_hsv (Fixture       *fixture,
       }
 }
 
+/* The phase view of complex data with its ramp and offset removed: the GL path derives
+ * the phase per texel from the complex values (as it does for an object copied on the GPU)
+ * and must show what the CPU computes. Near an entry's edge the shader's float may take
+ * the neighbouring entry; the cyclic map's two ends are neighbours too. */
+static void
+test_phase_less_ramp (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  PtlImageView *view = PTL_IMAGE_VIEW (fixture->view);
+  const gsize   rows = 24, cols = 40;
+  ptl_complex   z[24 * 40];
+  float         phase[24 * 40];
+  PtlLevels     levels = { (float) -G_PI, (float) G_PI, FALSE };
+  const guint8 *lut = ptl_colormap_lut (PTL_COLORMAP_TWILIGHT);
+  int           w, h;
+  gsize         stride;
+  guint         flat = 0;
+
+  /* A ramp of 0.9 rad per row and −0.6 per column, offset 2 rad, over a structure of
+   * ±1.2 rad that the removal must leave. */
+  for (gsize r = 0; r < rows; r++)
+    for (gsize c = 0; c < cols; c++)
+      {
+        double structure = 1.2 * sin (2 * G_PI * c / 13.0) * cos (2 * G_PI * r / 9.0);
+
+        z[r * cols + c] = (float) (0.5 + 0.02 * r)
+                          * cexpf ((float) (2.0 + 0.9 * r - 0.6 * c + structure) * I);
+      }
+  ptl_image_phase (z, rows, cols, PTL_PHASE_REMOVE_RAMP | PTL_PHASE_REMOVE_OFFSET, phase);
+  remember_shape (fixture->view, rows, cols);
+  ptl_image_view_set_show_scale_bar (view, FALSE);
+  ptl_image_view_set_component (view, PTL_VIEW_PHASE);
+  ptl_image_view_set_phase_correction (view, PTL_PHASE_REMOVE_RAMP | PTL_PHASE_REMOVE_OFFSET);
+  ptl_image_view_set_colormap (view, PTL_COLORMAP_TWILIGHT);
+  ptl_image_view_set_complex (view, z, rows, cols, 20e-9);
+  ptl_image_view_set_levels (view, levels.low, levels.high);
+  wait_for_draw (fixture->window);
+
+  g_autofree guint8 *pixels = render_widget (fixture->view, &w, &h, &stride);
+  for (gsize r = 0; r < rows; r++)
+    for (gsize c = 0; c < cols; c++)
+      {
+        guint index = ptl_colormap_index (ptl_levels_normalise (&levels, phase[r * cols + c]));
+        PtlViewTransform t;
+        double           wx, wy;
+        gboolean         matched = FALSE;
+
+        ptl_view_transform_fit (&t, w, h, rows, cols);
+        ptl_view_transform_to_widget (&t, w, h, c + 0.5, r + 0.5, &wx, &wy);
+        const guint8 *p = pixels + (gsize) floor (wy) * stride + 4 * (gsize) floor (wx);
+        for (int d = -1; d <= 1 && !matched; d++)
+          {
+            const guint8 *rgb = lut + 4 * ((index + PTL_COLORMAP_SIZE + d) % PTL_COLORMAP_SIZE);
+
+            matched = abs (p[2] - rgb[0]) <= 1 && abs (p[1] - rgb[1]) <= 1
+                      && abs (p[0] - rgb[2]) <= 1;
+          }
+        if (!matched)
+          g_error ("pixel (%zu, %zu): got (%d, %d, %d) for phase %.4f (entry %u)", r, c, p[2],
+                   p[1], p[0], phase[r * cols + c], index);
+        flat += fabsf (phase[r * cols + c]) < 0.3f;
+      }
+  /* The removal left the structure, not a flat field nor the ramp's wraps. */
+  g_assert_cmpuint (flat, <, rows * cols / 2);
+}
+
 static void
 on_pointer_info (PtlImageView *view,
                  double        value,
@@ -526,6 +592,8 @@ main (int   argc,
               fixture_tear_down);
   g_test_add ("/image-view/complex-hsv", Fixture, NULL, fixture_set_up, test_complex_hsv,
               fixture_tear_down);
+  g_test_add ("/image-view/phase-less-ramp", Fixture, NULL, fixture_set_up,
+              test_phase_less_ramp, fixture_tear_down);
   g_test_add ("/image-view/readout-and-crop", Fixture, NULL, fixture_set_up,
               test_readout_and_crop, fixture_tear_down);
   g_test_add_func ("/image-view/simulated-object", test_simulated_object);

@@ -424,6 +424,21 @@ test_selection (void)
     g_assert_cmpstr (ptl_backend_name (cuda), ==, "cuda");
 }
 
+/* The CPU backend keeps nothing on a device: its snapshots reach the views through the
+ * host, and asking for a device image says so instead of pretending. */
+static void
+test_no_device_image (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PtlBackend) cpu = ptl_backend_new (PTL_BACKEND_CPU, 0, 1, &error);
+  PtlBuffer *buffer = ptl_backend_alloc (cpu, 64, &error);
+
+  g_assert_no_error (error);
+  g_assert_null (ptl_backend_device_image (cpu, buffer, 0, 64, &error));
+  g_assert_error (error, PTL_BACKEND_ERROR, PTL_BACKEND_ERROR_UNAVAILABLE);
+  ptl_backend_buffer_free (cpu, buffer);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -436,5 +451,6 @@ main (int   argc,
   g_test_add_func ("/backend-cpu/pie-update", test_pie_update);
   g_test_add_func ("/backend-cpu/bounds", test_bounds_checked);
   g_test_add_func ("/backend-cpu/selection", test_selection);
+  g_test_add_func ("/backend-cpu/no-device-image", test_no_device_image);
   return g_test_run ();
 }
