@@ -1,13 +1,15 @@
 /* Writing a recording (layout: ptl-recording-private.h).
  *
- * Valid after a kill at any moment. HDF5's SWMR write mode would order metadata writes for
- * that, but a file left by a killed SWMR writer keeps its "open for writing" superblock
- * flags: h5dump and h5py (without swmr=True) refuse it until `h5clear -s` is run on it.
- * Instead every object is created before the first flush, and the metadata cache is told
- * never to evict: metadata reaches the disk only at a flush (every flush_every frames and
- * at the close), so between flushes the file on disk is the one of the last flush, plus
- * frame bytes written past its end, which nothing refers to yet. A kill loses at most the
- * frames since the last flush (or the flush under way).
+ * Valid after a kill at any moment outside a flush. HDF5's SWMR write mode would order
+ * metadata writes for that, but a file left by a killed SWMR writer keeps its "open for
+ * writing" superblock flags: h5dump and h5py (without swmr=True) refuse it until
+ * `h5clear -s` is run on it. Instead every object is created before the first flush, and
+ * the metadata cache is told never to evict: metadata reaches the disk only at a flush
+ * (every flush_every frames and at the close), so between flushes the file on disk is the
+ * one of the last flush, plus frame bytes written past its end, which nothing refers to
+ * yet. A kill loses at most the frames since the last flush. A kill inside a flush (a
+ * millisecond in every flush_every frames) can leave headers written and the index nodes
+ * they point at not yet: the reader then says the frames' index is damaged.
  *
  * Frames are stored as the detector sent them with a direct chunk write, one chunk per
  * frame: bslz4 is HDF5's bitshuffle filter framing (32008) and the HDF5 LZ4 framing the

@@ -7,6 +7,7 @@
 
 #include "ptl-recording.h"
 
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -71,6 +72,21 @@ is_hdf5 (const char *path)
 #endif
 }
 
+/* A writer killed in the middle of a flush may have written object headers that point
+ * past the end of allocation its superblock still records (HDF5 writes the superblock
+ * last), and HDF5 then refuses to read them. The space is in the file: reading up to its
+ * end, in memory only, is what `h5clear --increment` makes permanent. */
+static void
+allow_reading_to_end_of_file (hid_t       file,
+                              const char *path)
+{
+  haddr_t eoa;
+  GStatBuf st;
+
+  if (H5Fget_eoa (file, &eoa) >= 0 && g_stat (path, &st) == 0 && (haddr_t) st.st_size > eoa)
+    H5Fincrement_filesize (file, 0);
+}
+
 /* A file whose writer was killed in HDF5's SWMR mode keeps its "open for writing" flags
  * and opens only for SWMR reading. */
 static hid_t
@@ -87,12 +103,16 @@ open_hdf5 (const char *path,
       return H5I_INVALID_HID;
     }
   file = H5Fopen (path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (file < 0)
+    {
+      detail = ptl_h5_error_detail ();
+      file = H5Fopen (path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+    }
   if (file >= 0)
-    return file;
-  detail = ptl_h5_error_detail ();
-  file = H5Fopen (path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
-  if (file >= 0)
-    return file;
+    {
+      allow_reading_to_end_of_file (file, path);
+      return file;
+    }
   if (!is_hdf5 (path))
     g_set_error (error, PTL_IO_ERROR, PTL_IO_ERROR_FORMAT, "%s: not an HDF5 file", path);
   else
@@ -260,14 +280,17 @@ chunk_size (PtlScanFile *file,
   return H5Dget_chunk_storage_size (file->data, offset, size) >= 0 && *size > 0;
 }
 
-static hsize_t
-stored_chunks (PtlScanFile *file)
+/* FALSE when the chunk index cannot be read: a writer killed during a flush may have
+ * written the dataset's header but not yet the index node it points to. */
+static gboolean
+stored_chunks (PtlScanFile *file,
+               hsize_t     *n)
 {
   g_auto (PtlH5Quiet) quiet G_GNUC_UNUSED = ptl_h5_quiet ();
   g_auto (PtlH5Id) space = H5Dget_space (file->data);
-  hsize_t n = 0;
 
-  return space >= 0 && H5Dget_num_chunks (file->data, space, &n) >= 0 ? n : 0;
+  *n = 0;
+  return space >= 0 && H5Dget_num_chunks (file->data, space, n) >= 0;
 }
 
 static gboolean
@@ -275,7 +298,7 @@ open_ours (PtlScanFile *file,
            GError     **error)
 {
   g_autoptr (GError) local = NULL;
-  hsize_t n_data = 0, size;
+  hsize_t n_data = 0, n_stored, size;
   guint n;
 
   file->raw = TRUE;
@@ -293,7 +316,14 @@ open_ours (PtlScanFile *file,
   /* Frames whose bytes never reached the file before a kill are not counted: the recorder
    * writes them in order, so the stored chunks are the first ones (a corrupt extent asks
    * for no more than that either). */
-  n = MIN (n_data, stored_chunks (file));
+  if (!stored_chunks (file, &n_stored))
+    {
+      g_set_error (error, PTL_IO_ERROR, PTL_IO_ERROR_FORMAT,
+                   "%s: the index of its frames is damaged (was its writer killed while it "
+                   "flushed the file?)", file->path);
+      return FALSE;
+    }
+  n = MIN (n_data, n_stored);
   while (n > 0 && !chunk_size (file, n - 1, &size))
     n--;
   /* The per-frame tables grow with the frames; after a kill the shortest one counts. */
