@@ -28,6 +28,14 @@
  * the probe by less than this fraction of its norm. */
 #define OVERLAP_CONVERGED 0.05
 
+/* The inertia, towards free space, of the object that position trials are measured
+ * against (× the mean diffraction power per pixel, like OBJECT_INERTIA but 1000 times
+ * it). With DM's own, the object where a frame's probe is faint is that frame's wave
+ * divided by the faint probe, fitted to where the frame sits: every shifted trial then
+ * looks worse, and frames at the edge of the scan stay where they arrived. rPIE damps its
+ * step there in the same way. The cost is one pass over the stored waves per refinement. */
+#define TRIAL_OBJECT_INERTIA 0.1
+
 typedef struct
 {
   PtlBuffer *waves;    /* [capacity][K][m][m] */
@@ -38,6 +46,7 @@ typedef struct
   PtlBuffer *probe_den;
   PtlBuffer *probe_before; /* [K][m][m]: the probe before an overlap pass, then its change */
   PtlBuffer *norms;        /* float [2]: |change|², |probe|² */
+  PtlBuffer *trial;        /* the object position trials use; NULL until they need it */
 } DmState;
 
 static void
@@ -55,6 +64,7 @@ dm_destroy (PtlEngine *engine,
   ptl_backend_buffer_free (engine->backend, dm->probe_den);
   ptl_backend_buffer_free (engine->backend, dm->probe_before);
   ptl_backend_buffer_free (engine->backend, dm->norms);
+  ptl_backend_buffer_free (engine->backend, dm->trial);
   g_free (dm);
 }
 
@@ -98,7 +108,8 @@ alloc_canvas_sums (PtlEngine *engine,
 
   ptl_backend_buffer_free (engine->backend, dm->object_num);
   ptl_backend_buffer_free (engine->backend, dm->object_den);
-  dm->object_den = NULL;
+  ptl_backend_buffer_free (engine->backend, dm->trial);
+  dm->object_den = dm->trial = NULL;
   return (dm->object_num = ptl_backend_alloc (engine->backend, canvas * sizeof (ptl_complex),
                                               error))
          && (dm->object_den = ptl_backend_alloc (engine->backend, canvas * sizeof (float), error));
@@ -305,10 +316,39 @@ dm_iterate (PtlEngine *engine,
   return _ptl_engine_mean_error (engine, mean_error, error);
 }
 
+/* The least-squares fit of the object to the stored waves, as the overlap step makes it,
+ * with TRIAL_OBJECT_INERTIA's pull to free space. */
+static gboolean
+dm_trial_object (PtlEngine  *engine,
+                 gpointer    data,
+                 PtlBuffer **object,
+                 GError    **error)
+{
+  DmState *dm = data;
+  gsize canvas = (gsize) engine->canvas_rows * engine->canvas_cols;
+  float c = (float) (TRIAL_OBJECT_INERTIA * engine->max_frame_photons / engine->pixels);
+  PtlWaveBatch batch;
+
+  dm_batch (engine, dm, &batch);
+  batch.object_num = dm->object_num;
+  batch.object_den = dm->object_den;
+  if ((dm->trial == NULL
+       && !(dm->trial = ptl_backend_alloc (engine->backend, canvas * sizeof (ptl_complex),
+                                           error)))
+      || !_ptl_engine_fill_free_space (engine, dm->trial, error)
+      || !accumulate_all (engine, &batch, error)
+      || !ptl_backend_overlap_divide (engine->backend, dm->trial, dm->object_num, dm->object_den,
+                                      canvas, 1, MAX (c, 1e-20f), MAX (c, 1e-20f), error))
+    return FALSE;
+  *object = dm->trial;
+  return TRUE;
+}
+
 const PtlEngineAlgorithm _ptl_engine_dm = {
   .create = dm_create,
   .destroy = dm_destroy,
   .frames_changed = dm_frames_changed,
   .canvas_grown = dm_canvas_grown,
   .iterate = dm_iterate,
+  .trial_object = dm_trial_object,
 };

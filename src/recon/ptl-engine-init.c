@@ -13,16 +13,17 @@
 #include "ptl-probe-init.h"
 
 /* Free space: |O| = 1, flat phase, everywhere the scan may reach. */
-static gboolean
-reset_object (PtlEngine *engine,
-              GError   **error)
+gboolean
+_ptl_engine_fill_free_space (PtlEngine *engine,
+                             PtlBuffer *canvas,
+                             GError   **error)
 {
   g_autofree ptl_complex *ones = g_new (ptl_complex, engine->canvas_cols);
 
   for (guint c = 0; c < engine->canvas_cols; c++)
     ones[c] = 1.0f;
   for (guint r = 0; r < engine->canvas_rows; r++)
-    if (!ptl_backend_upload (engine->backend, engine->object,
+    if (!ptl_backend_upload (engine->backend, canvas,
                              (gsize) r * engine->canvas_cols * sizeof (ptl_complex), ones,
                              engine->canvas_cols * sizeof (ptl_complex), error))
       return FALSE;
@@ -62,7 +63,8 @@ candidate_error (PtlEngine      *engine,
   g_autoptr (PtlArray) probe = ptl_pupil_probe (pupil, bright_field_only, defocus);
   guint n = MIN (engine->n_frames, SEARCH_FRAMES);
 
-  if (!upload_probe (engine, probe, error) || !reset_object (engine, error))
+  if (!upload_probe (engine, probe, error)
+      || !_ptl_engine_fill_free_space (engine, engine->object, error))
     return FALSE;
   for (guint s = 0; s < SEARCH_SWEEPS; s++)
     if (!_ptl_engine_pie_sweep (engine, n, FALSE, error_value, error))
@@ -138,5 +140,5 @@ _ptl_engine_init_object_and_probe (PtlEngine         *engine,
   else if (!probe_from_data (engine, scan, error))
     return FALSE;
 
-  return reset_object (engine, error);
+  return _ptl_engine_fill_free_space (engine, engine->object, error);
 }

@@ -25,6 +25,11 @@ struct _PtlEngine
   gint           origin_col;
   PtlPosition   *positions;  /* [capacity] window corners on the canvas, as used */
   PtlPosition   *arrival;    /* [capacity] corners as received: bound of position refinement */
+  double        *offsets;    /* [capacity][2] (row, col) from each window corner to where the
+                              * frame is thought to lie, within ±0.5 px: the fraction the
+                              * corner was rounded from, until refinement estimates it. Only
+                              * reported: the windows stay on whole pixels in every backend */
+  double        *arrival_offsets; /* [capacity][2] the offsets as received */
   guint32       *order;      /* [capacity] scratch list of frame indices */
   float         *frame_errors;
   GRand         *rand;
@@ -76,6 +81,12 @@ struct _PtlEngineAlgorithm
                        gboolean   update_probe,
                        double    *mean_error,
                        GError   **error);
+  /* Optional: the object position trials are measured against, in *object (owned by the
+   * state), when the algorithm's own would hold frames where they are. NULL: the engine's. */
+  gboolean (*trial_object) (PtlEngine  *engine,
+                            gpointer    state,
+                            PtlBuffer **object,
+                            GError    **error);
 };
 
 extern const PtlEngineAlgorithm _ptl_engine_pie;
@@ -131,6 +142,10 @@ gboolean _ptl_engine_init_object_and_probe (PtlEngine         *engine,
                                             const PtlScanData *scan,
                                             const PtlArray    *model_probe,
                                             GError           **error);
+/* Free space (|O| = 1) in every pixel of a buffer the size of the canvas. */
+gboolean _ptl_engine_fill_free_space (PtlEngine *engine,
+                                      PtlBuffer *canvas,
+                                      GError   **error);
 
 /* Probe modes (ptl-engine-modes.c): K modes from one, with diversity, and their
  * orthogonalisation into the natural modes sorted by power. */
@@ -150,8 +165,10 @@ void      _ptl_hermitian_eigen (const ptl_complex *matrix,
                                 double            *values,
                                 ptl_complex       *vectors);
 
-/* Position refinement (ptl-position-refine.c): one round of trial shifts for every frame. */
+/* Position refinement (ptl-position-refine.c): one round of trial shifts for every frame;
+ * `round` counts the rounds before this one. */
 gboolean _ptl_engine_refine_positions (PtlEngine *engine,
+                                       guint      round,
                                        GError   **error);
 
 G_END_DECLS

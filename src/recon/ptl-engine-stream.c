@@ -77,7 +77,14 @@ reserve (PtlEngine *engine,
   float *frame_errors = g_try_renew (float, engine->frame_errors, capacity);
   if (frame_errors != NULL)
     engine->frame_errors = frame_errors;
-  if (positions == NULL || arrival == NULL || order == NULL || frame_errors == NULL)
+  double *offsets = g_try_renew (double, engine->offsets, 2 * (gsize) capacity);
+  if (offsets != NULL)
+    engine->offsets = offsets;
+  double *arrival_offsets = g_try_renew (double, engine->arrival_offsets, 2 * (gsize) capacity);
+  if (arrival_offsets != NULL)
+    engine->arrival_offsets = arrival_offsets;
+  if (positions == NULL || arrival == NULL || order == NULL || frame_errors == NULL
+      || offsets == NULL || arrival_offsets == NULL)
     {
       g_set_error (error, PTL_BACKEND_ERROR, PTL_BACKEND_ERROR_MEMORY,
                    "Out of memory for %u frames", capacity);
@@ -244,9 +251,13 @@ add_frames (PtlEngine    *engine,
                                (first + j) * pixels * sizeof (float), shifted,
                                pixels * sizeof (float), error))
         return FALSE;
-      PtlPosition pos = { (gint32) round (corners[2 * j]) + engine->origin_row,
-                          (gint32) round (corners[2 * j + 1]) + engine->origin_col };
+      double row = round (corners[2 * j]), col = round (corners[2 * j + 1]);
+      PtlPosition pos = { (gint32) row + engine->origin_row, (gint32) col + engine->origin_col };
+      double *offset = engine->offsets + 2 * (gsize) (first + j);
       engine->positions[first + j] = engine->arrival[first + j] = pos;
+      offset[0] = corners[2 * j] - row;
+      offset[1] = corners[2 * j + 1] - col;
+      memcpy (engine->arrival_offsets + 2 * (gsize) (first + j), offset, 2 * sizeof (double));
       engine->frame_errors[first + j] = 0.0f;
     }
   if (!ptl_backend_upload (engine->backend, engine->positions_buf, first * sizeof (PtlPosition),

@@ -284,6 +284,8 @@ ptl_engine_free (PtlEngine *engine)
   g_free (engine->frame_errors);
   g_free (engine->positions);
   g_free (engine->arrival);
+  g_free (engine->offsets);
+  g_free (engine->arrival_offsets);
   g_free (engine->order);
   g_free (engine);
 }
@@ -317,7 +319,10 @@ ptl_engine_iterate (PtlEngine *engine,
       || (engine->n_modes > 1 && engine->algorithm != &_ptl_engine_dm
           && !_ptl_engine_orthogonalise_modes (engine, error))
       || (refine_positions_now (engine, iteration)
-          && !_ptl_engine_refine_positions (engine, error)))
+          && !_ptl_engine_refine_positions (engine,
+                                            (iteration - engine->params.position_start)
+                                              / engine->params.position_interval,
+                                            error)))
     return FALSE;
   g_array_append_val (engine->errors, mean);
   return TRUE;
@@ -470,8 +475,8 @@ ptl_engine_copy_positions (PtlEngine *engine,
 
   for (guint j = 0; j < engine->n_frames; j++)
     {
-      positions[2 * j] = engine->positions[j].row;
-      positions[2 * j + 1] = engine->positions[j].col;
+      positions[2 * j] = engine->positions[j].row + engine->offsets[2 * j];
+      positions[2 * j + 1] = engine->positions[j].col + engine->offsets[2 * j + 1];
     }
   *n_frames = engine->n_frames;
   return positions;
@@ -485,8 +490,10 @@ ptl_engine_copy_position_shifts (PtlEngine *engine,
 
   for (guint j = 0; j < engine->n_frames; j++)
     {
-      shifts[2 * j] = engine->positions[j].row - engine->arrival[j].row;
-      shifts[2 * j + 1] = engine->positions[j].col - engine->arrival[j].col;
+      shifts[2 * j] = engine->positions[j].row - engine->arrival[j].row + engine->offsets[2 * j]
+                      - engine->arrival_offsets[2 * j];
+      shifts[2 * j + 1] = engine->positions[j].col - engine->arrival[j].col
+                          + engine->offsets[2 * j + 1] - engine->arrival_offsets[2 * j + 1];
     }
   *n_frames = engine->n_frames;
   return shifts;

@@ -49,14 +49,16 @@ PtlArray     *ptl_engine_get_probe (PtlEngine *engine,
 PtlArray     *ptl_engine_get_probe_modes (PtlEngine *engine,
                                           GError   **error);
 guint         ptl_engine_n_modes (PtlEngine *engine);
-/* The integer window corners actually used, (row, col) per frame on the current canvas
- * (the one ptl_engine_get_object returns), refined ones included, newly allocated as
- * [n][2] doubles (the form the quality metrics and files take). */
+/* Where each frame lies, (row, col) pixels per frame on the current canvas (the one
+ * ptl_engine_get_object returns), newly allocated as [n][2] doubles (the form the quality
+ * metrics and files take): the corners as received until position refinement moves them,
+ * then its estimate. The windows the engine uses stay on whole pixels, each within half a
+ * pixel of its frame's position here. */
 double *ptl_engine_copy_positions (PtlEngine *engine,
                                    guint     *n_frames);
-/* How far position refinement has moved each frame from where it arrived, (row, col)
- * pixels per frame as [n][2] doubles (all zero without refinement): added, through the
- * axis mapping, to the stage translations a result file records. */
+/* How far position refinement has moved each frame from where it arrived, sub-pixel part
+ * included, (row, col) pixels per frame as [n][2] doubles (all zero without refinement):
+ * added, through the axis mapping, to the stage translations a result file records. */
 double *ptl_engine_copy_position_shifts (PtlEngine *engine,
                                          guint     *n_frames);
 

@@ -102,11 +102,13 @@ test_engine (gconstpointer data)
   g_assert_cmpfloat (cpu_errors[ITERATIONS - 1], !=, cpu_errors[0]);
 
   /* Position refinement keeps the best of a few integer trials: near-ties may fall either
-   * way, but nearly every frame must land on the same corner on both backends. */
+   * way, but nearly every frame must land on the same corner on both backends, within a
+   * tenth of a pixel of the same place (the sub-pixel estimates come from errors that
+   * differ in their last digits). */
   for (guint j = 0; j < 2 * frames_cpu; j++)
     {
       moved += cpu_positions[j] != cpu_start[j];
-      differ += cpu_positions[j] != cuda_positions[j];
+      differ += fabs (cpu_positions[j] - cuda_positions[j]) > 0.1;
     }
   g_test_message ("positions: %u coordinates refined on the CPU, %u differ on CUDA", moved,
                   differ);

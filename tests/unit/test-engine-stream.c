@@ -271,7 +271,7 @@ test_canvas_growth (void)
   guint n;
   g_autofree double *positions = ptl_engine_copy_positions (engine, &n);
   g_assert_cmpuint (n, ==, FIRST + 2);
-  g_assert_cmpfloat (positions[2 * FIRST], ==, -30.0 + orow);
+  g_assert_cmpfloat (positions[2 * FIRST], ==, -30.4 + orow);
   g_assert_cmpfloat (positions[2 * FIRST + 1], ==, -7.0 + ocol);
   g_assert_cmpfloat (positions[0], ==, head->positions[0] + orow);
   g_assert_cmpfloat (positions[2 * FIRST + 3], ==, (double) cols0 + 3.0 + ocol);
