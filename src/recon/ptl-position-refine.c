@@ -318,7 +318,7 @@ _ptl_engine_refine_positions (PtlEngine *engine,
   for (guint j = 0; ok && j < engine->n_frames; j += t.frames)
     ok = refine_group (engine, &t, j, MIN (t.frames, engine->n_frames - j), error);
   /* Lost frames stand out once ordinary rounds have settled the others. */
-  if (ok && round % GRID_SEARCH_EVERY == GRID_SEARCH_EVERY - 1)
+  if (ok && engine->n_frames > 0 && round % GRID_SEARCH_EVERY == GRID_SEARCH_EVERY - 1)
     ok = search_lost_frames (engine, &t, error);
   trials_clear (engine, &t);
   if (!ok || !_ptl_engine_upload_positions (engine, error))
