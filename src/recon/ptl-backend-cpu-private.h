@@ -38,7 +38,13 @@ void        _ptl_cpu_range (gsize  n,
                             gsize *begin,
                             gsize *end);
 
-/* The batched engines' kernels (ptl-backend-cpu-waves.c, ptl-backend-cpu-vector.c). */
+/* The PIE kernels (ptl-backend-cpu-pie.c). */
+gboolean _ptl_cpu_exit_wave (gpointer ctx, const PtlPieBatch *b, GError **error);
+gboolean _ptl_cpu_fourier_constraint (gpointer ctx, const PtlPieBatch *b, GError **error);
+gboolean _ptl_cpu_pie_update (gpointer ctx, const PtlPieBatch *b, GError **error);
+
+/* The batched engines' kernels (ptl-backend-cpu-waves.c, ptl-backend-cpu-ml.c,
+ * ptl-backend-cpu-vector.c). */
 gboolean _ptl_cpu_projection_input (gpointer ctx, const PtlWaveBatch *b, float c, GError **error);
 gboolean _ptl_cpu_exit_update (gpointer ctx, const PtlWaveBatch *b, float a, float bb,
                                GError **error);
@@ -59,7 +65,45 @@ gboolean _ptl_cpu_axpby (gpointer ctx, PtlBuffer *y, const PtlBuffer *x, gsize n
 gboolean _ptl_cpu_momentum (gpointer ctx, PtlBuffer *x, PtlBuffer *snapshot, PtlBuffer *velocity,
                             gsize n_complex, float friction, float feedback, GError **error);
 
-/* Modulus factor of one frame with K modes (shared by the PIE and batched kernels):
+/* Indexing of a PtlWaveBatch, for the batched kernels (ptl-backend-cpu-waves.c,
+ * ptl-backend-cpu-ml.c). The frame of slot k: */
+static inline gsize
+_ptl_cpu_frame_of (const PtlWaveBatch *b,
+                   gsize               k)
+{
+  return ((const guint32 *) b->frames->ptr)[b->first + k];
+}
+
+static inline PtlPosition
+_ptl_cpu_position_of (const PtlWaveBatch *b,
+                      gsize               j)
+{
+  return ((const PtlPosition *) b->positions->ptr)[j];
+}
+
+/* The object row under row r of frame j's window. */
+static inline float *
+_ptl_cpu_object_row (const PtlWaveBatch *b,
+                     float              *object,
+                     PtlPosition         pos,
+                     guint               r)
+{
+  return object + 2 * ((gsize) (pos.row + r) * b->canvas_cols + pos.col);
+}
+
+/* Mode `mode` of entry `index` of a [index][K][m][m] array of complex waves. */
+static inline float *
+_ptl_cpu_wave_of (const PtlWaveBatch *b,
+                  PtlBuffer          *buffer,
+                  gsize               index,
+                  guint               mode)
+{
+  gsize n = (gsize) b->m * b->m;
+  return (float *) buffer->ptr + 2 * ((index * b->n_modes + mode) * n);
+}
+
+/* Modulus factor of one frame with K modes (ptl-backend-cpu-pie.c; shared by the PIE and
+ * batched kernels):
  * f[i] = t/(A·m) measured, 1/N masked, with A² = Σ_l |Ψ_l|²/N and the target amplitude
  * t = a + clamp(A − a, −tolerance, tolerance); returns Σ (A − a)² over the measured pixels
  * and their count in *measured. */

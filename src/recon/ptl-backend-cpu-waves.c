@@ -1,13 +1,12 @@
-/* The CPU backend's kernels for the batched engines (DM, AP, RAAR, ML) and position
- * refinement. Per-frame kernels split the slots of a batch over the pool; accumulations
- * onto the canvas or the probe split the rows of the target instead, so that no two threads
- * ever write the same pixel and no atomics are needed. */
+/* The CPU backend's projection and overlap kernels for the batched engines (DM, AP, RAAR)
+ * and position refinement: the projection input, the exit-wave update with its overlap sums,
+ * the overlap sums alone, and the Fourier error. Per-frame kernels split the slots of a
+ * batch over the pool; accumulations onto the canvas or the probe split the rows of the
+ * target instead, so that no two threads ever write the same pixel and no atomics are
+ * needed. ML's kernels, which share only the batch indexing, are in ptl-backend-cpu-ml.c. */
 #include "config.h"
 
 #define G_LOG_DOMAIN "Ptl-Backend"
-
-#include <math.h>
-#include <string.h>
 
 #include "core/ptl-simd.h"
 #include "ptl-backend-cpu-private.h"
@@ -15,48 +14,8 @@
 typedef struct
 {
   const PtlWaveBatch *b;
-  PtlNoiseModel       model;
-  const float        *object_dir;
-  const float        *probe_dir;
-  float              *coefficients;
-  float               a;
-  float               bb;
   float               c;
 } WaveTask;
-
-static inline gsize
-frame_of (const PtlWaveBatch *b,
-          gsize               k)
-{
-  return ((const guint32 *) b->frames->ptr)[b->first + k];
-}
-
-static inline PtlPosition
-position_of (const PtlWaveBatch *b,
-             gsize               j)
-{
-  return ((const PtlPosition *) b->positions->ptr)[j];
-}
-
-/* The object row under row r of frame j's window. */
-static inline float *
-object_row (const PtlWaveBatch *b,
-            float              *object,
-            PtlPosition         pos,
-            guint               r)
-{
-  return object + 2 * ((gsize) (pos.row + r) * b->canvas_cols + pos.col);
-}
-
-static inline float *
-wave_of (const PtlWaveBatch *b,
-         PtlBuffer          *buffer,
-         gsize               index,
-         guint               mode)
-{
-  gsize n = (gsize) b->m * b->m;
-  return (float *) buffer->ptr + 2 * ((index * b->n_modes + mode) * n);
-}
 
 PTL_PIXEL_LOOP static void
 projection_input_row (const float *restrict p,
@@ -103,19 +62,20 @@ projection_input_task (gpointer data,
   _ptl_cpu_range (b->count, task, n_tasks, &begin, &end);
   for (gsize k = begin; k < end; k++)
     {
-      gsize j = frame_of (b, k);
-      PtlPosition pos = position_of (b, j);
+      gsize j = _ptl_cpu_frame_of (b, k);
+      PtlPosition pos = _ptl_cpu_position_of (b, j);
       for (guint l = 0; l < b->n_modes; l++)
         {
-          const float *p = wave_of (b, b->probe, 0, l);
-          const float *w = t->c != 1.0f ? wave_of (b, b->waves, j, l) : NULL;
-          float *out = wave_of (b, b->work, k, l);
+          const float *p = _ptl_cpu_wave_of (b, b->probe, 0, l);
+          const float *w = t->c != 1.0f ? _ptl_cpu_wave_of (b, b->waves, j, l) : NULL;
+          float *out = _ptl_cpu_wave_of (b, b->work, k, l);
           for (guint r = 0; r < m; r++)
             if (w != NULL)
-              projection_input_row (p + 2 * (gsize) r * m, object_row (b, b->object->ptr, pos, r),
+              projection_input_row (p + 2 * (gsize) r * m,
+                                    _ptl_cpu_object_row (b, b->object->ptr, pos, r),
                                     w + 2 * (gsize) r * m, out + 2 * (gsize) r * m, m, t->c);
             else
-              product_row (p + 2 * (gsize) r * m, object_row (b, b->object->ptr, pos, r),
+              product_row (p + 2 * (gsize) r * m, _ptl_cpu_object_row (b, b->object->ptr, pos, r),
                            out + 2 * (gsize) r * m, m);
         }
     }
@@ -204,7 +164,8 @@ source_wave (const PtlWaveBatch *b,
              gsize               k,
              guint               l)
 {
-  return b->waves ? wave_of (b, b->waves, frame_of (b, k), l) : wave_of (b, b->work, k, l);
+  return b->waves ? _ptl_cpu_wave_of (b, b->waves, _ptl_cpu_frame_of (b, k), l)
+                  : _ptl_cpu_wave_of (b, b->work, k, l);
 }
 
 typedef struct
@@ -237,8 +198,8 @@ canvas_band_task (gpointer data,
   _ptl_cpu_range (b->canvas_rows, task, n_tasks, &begin, &end);
   for (gsize k = 0; k < b->count; k++)
     {
-      gsize j = frame_of (b, k);
-      PtlPosition pos = position_of (b, j);
+      gsize j = _ptl_cpu_frame_of (b, k);
+      PtlPosition pos = _ptl_cpu_position_of (b, j);
       gssize first_row = MAX ((gssize) begin - pos.row, 0);
       gssize end_row = MIN ((gssize) end - pos.row, (gssize) m);
       if (end_row <= first_row)
@@ -246,14 +207,15 @@ canvas_band_task (gpointer data,
       gsize r0 = (gsize) first_row, r1 = (gsize) end_row;
       for (guint l = 0; l < k_modes; l++)
         {
-          const float *p = wave_of (b, b->probe, 0, l);
+          const float *p = _ptl_cpu_wave_of (b, b->probe, 0, l);
           for (gsize r = r0; r < r1; r++)
             {
               gsize at = (gsize) (pos.row + r) * b->canvas_cols + pos.col;
               const float *o = (const float *) b->object->ptr + 2 * at;
               if (t->update)
-                exit_update_row (p + 2 * r * m, o, wave_of (b, b->work, k, l) + 2 * r * m,
-                                 wave_of (b, b->waves, j, l) + 2 * r * m,
+                exit_update_row (p + 2 * r * m, o,
+                                 _ptl_cpu_wave_of (b, b->work, k, l) + 2 * r * m,
+                                 _ptl_cpu_wave_of (b, b->waves, j, l) + 2 * r * m,
                                  object_num ? object_num + 2 * at : sink,
                                  object_num ? object_den + at : sink + 2 * m,
                                  probe_num ? probe_num + 2 * (l * n + r * m) : sink + 3 * m,
@@ -345,280 +307,6 @@ _ptl_cpu_overlap_accumulate (gpointer            ctx,
   return TRUE;
 }
 
-/* Î and the residual factor r/N of one frame; returns the frame's cost L_j. */
-PTL_PIXEL_LOOP static double
-residual_factor (const float *restrict amp,
-                 const float *restrict intensity_model,
-                 float *restrict       factor,
-                 gsize                 n,
-                 gboolean              poisson,
-                 double               *measured)
-{
-  double cost = 0.0, count = 0.0;
-  float inv_n = 1.0f / n;
-
-  for (gsize i = 0; i < n; i++)
-    {
-      float a = amp[i], meas = a >= 0.0f ? 1.0f : 0.0f;
-      float obs = a * a, model = intensity_model[i];
-      float r, term;
-      if (poisson)
-        {
-          float shifted = model + 1e-6f;
-          r = 1.0f - obs / shifted;
-          term = model - obs - obs * logf (shifted / (obs + (obs == 0.0f)));
-        }
-      else
-        {
-          float w = 1.0f / (1.0f + obs);
-          r = (model - obs) * w;
-          term = (model - obs) * r;
-        }
-      factor[i] = meas * r * inv_n;
-      cost += meas * term;
-      count += meas;
-    }
-  *measured = count;
-  return cost;
-}
-
-/* Σ_l |Ψ_l|² / N per pixel into `out`. */
-PTL_PIXEL_LOOP static void
-mode_intensity (const float *restrict psi,
-                float *restrict       out,
-                gsize                 n,
-                guint                 modes)
-{
-  float inv_n = 1.0f / n;
-
-  for (gsize i = 0; i < n; i++)
-    out[i] = 0.0f;
-  for (guint l = 0; l < modes; l++)
-    for (gsize i = 0; i < n; i++)
-      {
-        const float *p = psi + 2 * (l * n + i);
-        out[i] += (p[0] * p[0] + p[1] * p[1]) * inv_n;
-      }
-}
-
-PTL_PIXEL_LOOP static void
-scale_by (float *restrict       psi,
-          const float *restrict factor,
-          gsize                 n)
-{
-  for (gsize i = 0; i < n; i++)
-    {
-      psi[2 * i] *= factor[i];
-      psi[2 * i + 1] *= factor[i];
-    }
-}
-
-static void
-ml_residual_task (gpointer data,
-                  guint    task,
-                  guint    n_tasks)
-{
-  WaveTask *t = data;
-  const PtlWaveBatch *b = t->b;
-  gsize n = (gsize) b->m * b->m, begin, end;
-  g_autofree float *tmp = g_new (float, 2 * n);
-  float *errors = b->errors->ptr;
-
-  _ptl_cpu_range (b->count, task, n_tasks, &begin, &end);
-  for (gsize k = begin; k < end; k++)
-    {
-      gsize j = frame_of (b, k);
-      float *psi = wave_of (b, b->work, k, 0);
-      double measured;
-      mode_intensity (psi, tmp, n, b->n_modes);
-      double cost = residual_factor ((const float *) b->amplitudes->ptr + j * n, tmp, tmp + n, n,
-                                     t->model == PTL_NOISE_POISSON, &measured);
-      for (guint l = 0; l < b->n_modes; l++)
-        scale_by (psi + 2 * l * n, tmp + n, n);
-      errors[j] = measured > 0.0 ? (float) (cost / measured) : 0.0f;
-    }
-}
-
-gboolean
-_ptl_cpu_ml_residual (gpointer            ctx,
-                      const PtlWaveBatch *b,
-                      PtlNoiseModel       model,
-                      GError            **error)
-{
-  WaveTask t = { .b = b, .model = model };
-
-  _ptl_cpu_parallel (ctx, _ptl_cpu_tasks (ctx, b->count), ml_residual_task, &t);
-  return TRUE;
-}
-
-/* f = P·O, u = P·hO + hP·O, v = hP·hO over one row. */
-PTL_PIXEL_LOOP static void
-line_waves_row (const float *restrict p,
-                const float *restrict o,
-                const float *restrict hp,
-                const float *restrict ho,
-                float *restrict       f,
-                float *restrict       u,
-                float *restrict       v,
-                guint                 m)
-{
-  for (gsize x = 0; x < m; x++)
-    {
-      float pr = p[2 * x], pi = p[2 * x + 1], or = o[2 * x], oi = o[2 * x + 1];
-      float hpr = hp[2 * x], hpi = hp[2 * x + 1], hor = ho[2 * x], hoi = ho[2 * x + 1];
-      f[2 * x] = pr * or - pi * oi;
-      f[2 * x + 1] = pr * oi + pi * or;
-      u[2 * x] = pr * hor - pi * hoi + hpr * or - hpi * oi;
-      u[2 * x + 1] = pr * hoi + pi * hor + hpr * oi + hpi * or;
-      v[2 * x] = hpr * hor - hpi * hoi;
-      v[2 * x + 1] = hpr * hoi + hpi * hor;
-    }
-}
-
-static void
-line_waves_task (gpointer data,
-                 guint    task,
-                 guint    n_tasks)
-{
-  WaveTask *t = data;
-  const PtlWaveBatch *b = t->b;
-  guint m = b->m;
-  gsize begin, end, set = (gsize) b->count;
-
-  _ptl_cpu_range (b->count, task, n_tasks, &begin, &end);
-  for (gsize k = begin; k < end; k++)
-    {
-      PtlPosition pos = position_of (b, frame_of (b, k));
-      for (guint l = 0; l < b->n_modes; l++)
-        {
-          const float *p = wave_of (b, b->probe, 0, l);
-          const float *hp = t->probe_dir + 2 * (gsize) l * m * m;
-          float *f = wave_of (b, b->work, k, l);
-          float *u = wave_of (b, b->work, set + k, l);
-          float *v = wave_of (b, b->work, 2 * set + k, l);
-          for (guint r = 0; r < m; r++)
-            {
-              gsize at = 2 * (gsize) r * m;
-              line_waves_row (p + at, object_row (b, b->object->ptr, pos, r), hp + at,
-                              object_row (b, (float *) t->object_dir, pos, r), f + at, u + at,
-                              v + at, m);
-            }
-        }
-    }
-}
-
-gboolean
-_ptl_cpu_ml_line_waves (gpointer            ctx,
-                        const PtlWaveBatch *b,
-                        PtlBuffer          *object_dir,
-                        PtlBuffer          *probe_dir,
-                        GError            **error)
-{
-  WaveTask t = { .b = b, .object_dir = object_dir->ptr, .probe_dir = probe_dir->ptr };
-
-  _ptl_cpu_parallel (ctx, _ptl_cpu_tasks (ctx, b->count), line_waves_task, &t);
-  return TRUE;
-}
-
-/* Î, A1 and A2 of one mode added into the per-pixel sums. */
-PTL_PIXEL_LOOP static void
-line_terms (const float *restrict f,
-            const float *restrict u,
-            const float *restrict v,
-            float *restrict       model,
-            float *restrict       a1,
-            float *restrict       a2,
-            gsize                 n)
-{
-  float inv_n = 1.0f / n;
-
-  for (gsize i = 0; i < n; i++)
-    {
-      float fr = f[2 * i], fi = f[2 * i + 1], ur = u[2 * i], ui = u[2 * i + 1];
-      float vr = v[2 * i], vi = v[2 * i + 1];
-      model[i] += (fr * fr + fi * fi) * inv_n;
-      a1[i] += 2.0f * (fr * ur + fi * ui) * inv_n;
-      a2[i] += (2.0f * (fr * vr + fi * vi) + ur * ur + ui * ui) * inv_n;
-    }
-}
-
-PTL_PIXEL_LOOP static void
-line_coefficients (const float *restrict amp,
-                   const float *restrict model,
-                   const float *restrict a1,
-                   const float *restrict a2,
-                   gsize                 n,
-                   gboolean              poisson,
-                   double               *out)
-{
-  double b0 = 0.0, b1 = 0.0, b2 = 0.0;
-
-  for (gsize i = 0; i < n; i++)
-    {
-      float a = amp[i], meas = a >= 0.0f ? 1.0f : 0.0f, obs = a * a;
-      float t0, t1, t2;
-      if (poisson)
-        {
-          float shifted = model[i] + 1e-6f, r = 1.0f - obs / shifted;
-          t0 = model[i] - obs * logf (shifted);
-          t1 = r * a1[i];
-          t2 = r * a2[i] + obs * a1[i] * a1[i] / (2.0f * shifted * shifted);
-        }
-      else
-        {
-          float w = 1.0f / (1.0f + obs), d = model[i] - obs;
-          t0 = w * d * d;
-          t1 = 2.0f * w * d * a1[i];
-          t2 = w * (a1[i] * a1[i] + 2.0f * d * a2[i]);
-        }
-      b0 += meas * t0;
-      b1 += meas * t1;
-      b2 += meas * t2;
-    }
-  out[0] = b0;
-  out[1] = b1;
-  out[2] = b2;
-}
-
-static void
-line_coefficients_task (gpointer data,
-                        guint    task,
-                        guint    n_tasks)
-{
-  WaveTask *t = data;
-  const PtlWaveBatch *b = t->b;
-  gsize n = (gsize) b->m * b->m, begin, end, set = (gsize) b->count;
-  g_autofree float *tmp = g_new (float, 3 * n);
-
-  _ptl_cpu_range (b->count, task, n_tasks, &begin, &end);
-  for (gsize k = begin; k < end; k++)
-    {
-      gsize j = frame_of (b, k);
-      double out[3];
-      memset (tmp, 0, 3 * n * sizeof (float));
-      for (guint l = 0; l < b->n_modes; l++)
-        line_terms (wave_of (b, b->work, k, l), wave_of (b, b->work, set + k, l),
-                    wave_of (b, b->work, 2 * set + k, l), tmp, tmp + n, tmp + 2 * n, n);
-      line_coefficients ((const float *) b->amplitudes->ptr + j * n, tmp, tmp + n, tmp + 2 * n, n,
-                         t->model == PTL_NOISE_POISSON, out);
-      for (guint c = 0; c < 3; c++)
-        t->coefficients[3 * j + c] = (float) out[c];
-    }
-}
-
-gboolean
-_ptl_cpu_ml_line_coefficients (gpointer            ctx,
-                               const PtlWaveBatch *b,
-                               PtlNoiseModel       model,
-                               PtlBuffer          *coefficients,
-                               GError            **error)
-{
-  WaveTask t = { .b = b, .model = model, .coefficients = coefficients->ptr };
-
-  _ptl_cpu_parallel (ctx, _ptl_cpu_tasks (ctx, b->count), line_coefficients_task, &t);
-  return TRUE;
-}
-
 static void
 fourier_error_task (gpointer data,
                     guint    task,
@@ -633,9 +321,9 @@ fourier_error_task (gpointer data,
   for (gsize k = begin; k < end; k++)
     {
       float measured;
-      float err = _ptl_cpu_modulus_factor (wave_of (b, b->work, k, 0),
-                                           (const float *) b->amplitudes->ptr + frame_of (b, k) * n,
-                                           n, b->n_modes, (float) b->m, 0.0f, factor, &measured);
+      const float *amp = (const float *) b->amplitudes->ptr + _ptl_cpu_frame_of (b, k) * n;
+      float err = _ptl_cpu_modulus_factor (_ptl_cpu_wave_of (b, b->work, k, 0), amp, n,
+                                           b->n_modes, (float) b->m, 0.0f, factor, &measured);
       errors[b->first + k] = measured > 0.0f ? err / measured : 0.0f;
     }
 }

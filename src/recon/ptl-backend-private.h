@@ -25,8 +25,8 @@ struct _PtlDeviceImage
 };
 
 /* Every slot is required unless marked optional. Offsets and sizes are in bytes. Buffers
- * and bounds are checked by the public wrappers in ptl-backend.c before a slot is called,
- * so implementations may assume valid arguments. */
+ * and bounds are checked by the public wrappers in ptl-backend.c and ptl-backend-kernels.c
+ * before a slot is called, so implementations may assume valid arguments. */
 typedef struct
 {
   const char *name; /* "cpu", "cuda" */
