@@ -84,9 +84,15 @@ G_BEGIN_DECLS
 /* Longest scan a reader accepts: bounds the per-frame tables it allocates. */
 #define REC_MAX_FRAMES (1u << 24)
 
+/* HDF5 stores a chunk's size in 32 bits. */
+#define REC_MAX_CHUNK_BYTES ((guint64) G_MAXUINT32)
+/* Room beyond a frame's bytes that one call may take: a new chunk of every table (64 rows
+ * of at most 24 bytes), B-tree nodes and HDF5's 2 KiB allocation blocks, many times over. */
+#define REC_ROOM_MARGIN ((guint64) 256 << 10)
+
 const char *_ptl_recording_encoding_name (PtlEncoding encoding);
 
-/* A recorder (ptl-recorder.c; its file's objects are made in ptl-recorder-layout.c). */
+/* A recorder (ptl-recorder*.c: see the top of ptl-recorder.c). */
 struct _PtlRecorder
 {
   char       *path;
@@ -137,6 +143,32 @@ gboolean _ptl_recorder_reserve_room (PtlRecorder *self,
                                      guint64      extra,
                                      GError     **error);
 void     _ptl_recorder_give_back_room (PtlRecorder *self);
+/* ptl-recorder-tables.c: the open datasets, closed, or reopened after a failed write. */
+void     _ptl_recorder_close_ids (PtlRecorder *self);
+gboolean _ptl_recorder_reopen_ids (PtlRecorder *self);
+/* A fixed-length string dataset rewritten in place: `value` must fit. */
+gboolean _ptl_recorder_rewrite_fixed_string (PtlRecorder *self,
+                                             hid_t        dataset,
+                                             const char  *value,
+                                             const char  *what,
+                                             GError     **error);
+gboolean _ptl_recorder_set_rows (PtlRecorder *self,
+                                 hid_t        dataset,
+                                 guint64      rows,
+                                 GError     **error);
+gboolean _ptl_recorder_write_row (PtlRecorder  *self,
+                                  hid_t         dataset,
+                                  guint64       row,
+                                  hid_t         mem_type,
+                                  gconstpointer values,
+                                  GError      **error);
+/* Grows the table by row `row` and writes it. */
+gboolean _ptl_recorder_append_row (PtlRecorder  *self,
+                                   hid_t         dataset,
+                                   guint64       row,
+                                   hid_t         mem_type,
+                                   gconstpointer values,
+                                   GError      **error);
 /* Every object, the series metadata and the preprocessing; sets the recorder's dataset
  * identifiers. */
 gboolean _ptl_recorder_write_layout (PtlRecorder               *self,
