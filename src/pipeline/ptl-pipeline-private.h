@@ -18,7 +18,7 @@ G_BEGIN_DECLS
 #define PTL_PREPROCESS_QUEUE_BYTES ((gsize) 1 << 30)
 
 /* The simulator's raw frames spread each pattern pixel over 2×2 detector pixels
- * (sim/ptl-stream-publisher.c). */
+ * (sim/ptl-stream-publisher-messages.c, where PTL_PUBLISHER_RAW_BIN must agree). */
 #define PTL_SIM_RAW_BIN 2
 /* The simulated detector's margin around the patterns, on each side: this fraction of the
  * footprint. */
