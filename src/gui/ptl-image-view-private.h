@@ -1,6 +1,7 @@
-/* The image view's state, shared by its files: the widget (ptl-image-view.c), its input
- * (ptl-image-view-input.c), the GL drawing (ptl-image-view-gl.c), the CPU drawing
- * (ptl-image-view-cpu.c) and the overlays drawn on top of either path (ptl-overlay.c). */
+/* The image view's state, shared by its files: the widget (ptl-image-view.c), the data it
+ * is given (ptl-image-view-data.c), its input (ptl-image-view-input.c), the GL drawing
+ * (ptl-image-view-gl.c), the CPU drawing (ptl-image-view-cpu.c) and the overlays drawn on
+ * top of either path (ptl-overlay.c). */
 #pragma once
 
 #include <epoxy/gl.h>
@@ -91,6 +92,12 @@ extern guint _ptl_image_view_signals[PTL_IMAGE_VIEW_N_SIGNALS];
 
 /* Queues a new frame of whichever drawing path is in use. */
 void     _ptl_image_view_redraw (PtlImageView *view);
+/* After a change of the shown plane or its colours: both paths colour the image again. */
+void     _ptl_image_view_invalidate_pixels (PtlImageView *view);
+/* The level window fitted to the shown plane, when auto-levels is on. */
+void     _ptl_image_view_update_auto_levels (PtlImageView *view);
+/* Recomputes the shown plane(s) from the complex data for the current component. */
+void     _ptl_image_view_derive_planes (PtlImageView *view);
 /* The event controllers of ptl-image-view-input.c. */
 void     _ptl_image_view_add_input (PtlImageView *view);
 /* The image coloured on the CPU, into `snapshot`. */

@@ -1,3 +1,7 @@
+/* The preprocessor: the checks of its parameters, the plan (the crop and the calibration
+ * cut to it), the choice of device, and the frames handed to the CPU workers or to the
+ * CUDA module. The dark statistics are in ptl-preprocess-dark.c, the automatic centre in
+ * ptl-preprocess-centre.c, the CPU path's arithmetic in ptl-preprocess-cpu.c. */
 #include "config.h"
 
 #define G_LOG_DOMAIN "Ptl-Preprocess"
@@ -13,119 +17,6 @@
 #include "ptl-preprocess-private.h"
 
 #define MAX_FRAME_SIDE 16384
-
-struct _PtlPreprocessor
-{
-  PtlPreprocessParams params;
-  guint               rows;
-  guint               cols;
-  float              *dark;  /* full-frame copies, kept because the crop can move */
-  float              *gain;
-  guint8             *mask;
-
-  PtlPreprocessPlan plan;    /* the crop and the calibration cut to it */
-  float            *plan_dark;
-  float            *plan_scale;
-  guint8           *plan_static_mask;
-
-  guint        threads;
-  GThreadPool *pool;
-  char        *cpu_description;
-
-  const PtlPreprocessDeviceOps *device_ops; /* NULL: the CPU path */
-  gpointer                      device_ctx;
-};
-
-gboolean
-ptl_dark_from_series (const guint16 *frames,
-                      guint          n,
-                      guint          rows,
-                      guint          cols,
-                      float         *mean,
-                      float         *sigma,
-                      GError       **error)
-{
-  gsize pixels = (gsize) rows * cols;
-
-  if (n == 0 || rows == 0 || cols == 0)
-    {
-      g_set_error (error, PTL_PARAM_ERROR, PTL_PARAM_ERROR_RANGE,
-                   "A dark series needs at least one frame of at least one pixel (got %u of "
-                   "%u×%u)", n, rows, cols);
-      return FALSE;
-    }
-  /* Two passes in double: dark levels are large and their variance small, and a one-pass
-   * sum of squares would lose it to cancellation. */
-  for (gsize i = 0; i < pixels; i++)
-    {
-      double sum = 0.0;
-      for (guint k = 0; k < n; k++)
-        sum += frames[k * pixels + i];
-      double m = sum / n, var = 0.0;
-      for (guint k = 0; k < n; k++)
-        var += (frames[k * pixels + i] - m) * (frames[k * pixels + i] - m);
-      mean[i] = (float) m;
-      if (sigma != NULL)
-        sigma[i] = (float) sqrt (n > 1 ? var / (n - 1) : 0.0);
-    }
-  return TRUE;
-}
-
-static int
-compare_floats (gconstpointer a,
-                gconstpointer b)
-{
-  float x = *(const float *) a, y = *(const float *) b;
-  return (x > y) - (x < y);
-}
-
-/* Median and the MAD scaled to a standard deviation (1.4826·MAD) of n values. */
-static void
-robust_stats (const float *values,
-              gsize        n,
-              double      *median,
-              double      *spread)
-{
-  g_autofree float *sorted = g_memdup2 (values, n * sizeof (float));
-
-  qsort (sorted, n, sizeof (float), compare_floats);
-  *median = sorted[n / 2];
-  for (gsize i = 0; i < n; i++)
-    sorted[i] = fabsf (sorted[i] - (float) *median);
-  qsort (sorted, n, sizeof (float), compare_floats);
-  *spread = 1.4826 * sorted[n / 2];
-}
-
-guint
-ptl_mask_from_dark (const float *mean,
-                    const float *sigma,
-                    gsize        n_pixels,
-                    double       threshold,
-                    guint8      *mask)
-{
-  double mean_median, mean_spread, sigma_median, sigma_spread;
-  guint marked = 0;
-
-  robust_stats (mean, n_pixels, &mean_median, &mean_spread);
-  robust_stats (sigma, n_pixels, &sigma_median, &sigma_spread);
-  /* A perfectly uniform detector has no spread; a floor keeps the test meaningful. */
-  mean_spread = MAX (mean_spread, 0.5);
-  sigma_spread = MAX (sigma_spread, 0.1);
-
-  for (gsize i = 0; i < n_pixels; i++)
-    {
-      gboolean hot = mean[i] > mean_median + threshold * mean_spread;
-      gboolean dead = mean[i] < mean_median - threshold * mean_spread
-                      || (sigma[i] == 0.0f && sigma_median > 0.0);
-      gboolean noisy = sigma[i] > sigma_median + threshold * sigma_spread;
-      if ((hot || dead || noisy) && mask[i])
-        {
-          mask[i] = 0;
-          marked++;
-        }
-    }
-  return marked;
-}
 
 static gboolean
 all_finite (const float *values,
@@ -215,9 +106,9 @@ validate (const PtlPreprocessParams    *params,
 
 /* Cuts the calibration to the crop around the current centre; fails when the crop leaves
  * the frame. */
-static gboolean
-build_plan (PtlPreprocessor *p,
-            GError         **error)
+gboolean
+_ptl_preprocessor_build_plan (PtlPreprocessor *p,
+                              GError         **error)
 {
   guint crop = p->params.crop, bin = p->params.bin, m = crop / bin;
   double row0 = round (p->params.centre_row - crop / 2.0);
@@ -340,7 +231,7 @@ ptl_preprocessor_new_on_gpu (const PtlPreprocessParams    *params,
     return NULL;
   /* With the automatic centre the crop is placed later; until then the given centre
    * stands in, and only needs to be a valid one when it is used. */
-  if (!params->auto_centre && !build_plan (p, error))
+  if (!params->auto_centre && !_ptl_preprocessor_build_plan (p, error))
     return NULL;
   if (p->device_ops == NULL && p->threads > 1)
     p->pool = g_thread_pool_new (run_job, p, (gint) p->threads, TRUE, NULL);
@@ -426,81 +317,6 @@ ptl_preprocessor_get_centre (PtlPreprocessor *p,
   *col = p->params.centre_col;
 }
 
-/* Centre of mass of w = max(mean − dark, 0) over good pixels, first over the whole frame
- * and then again within the crop's reach of that first estimate, so that the faint
- * background far from the beam (read noise left positive by the clamp) does not pull the
- * estimate towards the middle of the detector. */
-static void
-centre_of_mass (const PtlPreprocessor *p,
-                const float           *mean,
-                double                 radius,
-                double                *row,
-                double                *col)
-{
-  for (guint pass = 0; pass < 2; pass++)
-    {
-      double sw = 0.0, sr = 0.0, sc = 0.0;
-      double r_lo = pass ? MAX (0.0, *row - radius) : 0.0;
-      double r_hi = pass ? MIN ((double) p->rows, *row + radius) : p->rows;
-      double c_lo = pass ? MAX (0.0, *col - radius) : 0.0;
-      double c_hi = pass ? MIN ((double) p->cols, *col + radius) : p->cols;
-
-      for (guint r = (guint) r_lo; r < (guint) r_hi; r++)
-        for (guint c = (guint) c_lo; c < (guint) c_hi; c++)
-          {
-            gsize i = (gsize) r * p->cols + c;
-            double w = mean[i] - (p->dark ? p->dark[i] : 0.0);
-            if (w <= 0.0 || (p->mask != NULL && !p->mask[i]))
-              continue;
-            sw += w;
-            sr += w * r;
-            sc += w * c;
-          }
-      if (sw > 0.0)
-        {
-          *row = sr / sw;
-          *col = sc / sw;
-        }
-    }
-}
-
-gboolean
-ptl_preprocessor_find_centre (PtlPreprocessor *p,
-                              const guint16   *frames,
-                              guint            n,
-                              GError         **error)
-{
-  gsize pixels = (gsize) p->rows * p->cols;
-  g_autofree float *mean = g_new0 (float, pixels);
-  double row = p->rows / 2.0, col = p->cols / 2.0;
-
-  if (n == 0)
-    {
-      g_set_error (error, PTL_PARAM_ERROR, PTL_PARAM_ERROR_RANGE,
-                   "Finding the centre needs at least one frame");
-      return FALSE;
-    }
-  n = MIN (n, p->params.auto_centre_frames);
-  for (guint k = 0; k < n; k++)
-    for (gsize i = 0; i < pixels; i++)
-      mean[i] += frames[k * pixels + i] / (float) n;
-
-  centre_of_mass (p, mean, p->params.crop / 2.0, &row, &col);
-  /* A pattern pixel spans a b×b block whose top-left is the centre's convention, while
-   * the centre of mass falls in the middle of the block. */
-  double half_bin = (p->params.bin - 1) / 2.0;
-  double saved_row = p->params.centre_row, saved_col = p->params.centre_col;
-  p->params.centre_row = row - half_bin;
-  p->params.centre_col = col - half_bin;
-  if (!build_plan (p, error))
-    {
-      p->params.centre_row = saved_row;
-      p->params.centre_col = saved_col;
-      return FALSE;
-    }
-  p->params.auto_centre = FALSE; /* held fixed from now on */
-  return TRUE;
-}
 
 /* A unit of CPU work: output rows [row_begin, row_end) of one frame. */
 typedef struct
