@@ -403,6 +403,14 @@ pie_update_batch_kernel (PtlCudaPieArgs a,
 }
 
 extern "C" cudaError_t
+ptl_cuda_kernel_image_status (void)
+{
+  cudaFuncAttributes attributes;
+
+  return cudaFuncGetAttributes (&attributes, (const void *) scale_kernel);
+}
+
+extern "C" cudaError_t
 ptl_cuda_scale (cudaStream_t stream,
                 float2      *data,
                 size_t       n,

@@ -395,6 +395,18 @@ static const PtlBackendOps cuda_ops = {
   .measure_bandwidth = _ptl_cuda_measure_bandwidth,
 };
 
+static cudaError_t
+keep_pool_memory (int device)
+{
+  cudaMemPool_t pool;
+  guint64 keep = G_MAXUINT64; /* the attribute is a cuuint64_t */
+  cudaError_t status = cudaDeviceGetDefaultMemPool (&pool, device);
+
+  if (status == cudaSuccess)
+    status = cudaMemPoolSetAttribute (pool, cudaMemPoolAttrReleaseThreshold, &keep);
+  return status;
+}
+
 static char *
 describe_device (int                          device,
                  const struct cudaDeviceProp *prop)
@@ -454,8 +466,22 @@ ptl_backend_module_open (int                   device,
   if (status == cudaSuccess)
     status = cudaMalloc ((void **) &counters,
                          PTL_CUDA_MAX_SLOTS_PER_LAUNCH * sizeof (unsigned));
+  /* On the engine's stream, which does not wait for the legacy default stream: the first
+   * reduction must find the counters at 0. */
   if (status == cudaSuccess)
-    status = cudaMemset (counters, 0, PTL_CUDA_MAX_SLOTS_PER_LAUNCH * sizeof (unsigned));
+    status = cudaMemsetAsync (counters, 0, PTL_CUDA_MAX_SLOTS_PER_LAUNCH * sizeof (unsigned),
+                              stream);
+  if (status == cudaSuccess)
+    status = cudaStreamSynchronize (stream);
+  /* A card older than the architectures built for opens, then fails its first launch:
+   * find out now, so that `auto` falls back to the CPU. */
+  if (status == cudaSuccess)
+    status = ptl_cuda_kernel_image_status ();
+  /* Device images are allocated from the default pool at every snapshot; by default the
+   * pool hands freed memory back to the driver at each synchronisation, so every image
+   * would be a fresh allocation. Keep it for reuse instead. */
+  if (status == cudaSuccess)
+    status = keep_pool_memory (device);
   if (status != cudaSuccess)
     {
       g_set_error (error, PTL_BACKEND_ERROR, PTL_BACKEND_ERROR_UNAVAILABLE,

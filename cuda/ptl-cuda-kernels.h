@@ -22,6 +22,10 @@ typedef struct
   unsigned *counters; /* [PTL_CUDA_MAX_SLOTS_PER_LAUNCH] */
 } PtlCudaWorkspace;
 
+/* cudaSuccess when this module holds kernels the current device can run: a card older
+ * than the architectures it was built for answers cudaErrorNoKernelImageForDevice. */
+cudaError_t ptl_cuda_kernel_image_status (void);
+
 /* One PIE batch on the device; the fields mirror PtlPieBatch. */
 typedef struct
 {

@@ -193,18 +193,24 @@ preprocess_set_plan (gpointer                 ctx,
       free_plan_buffers (pp);
       return FALSE;
     }
-  /* Synchronous: the plan's arrays are the caller's, and may change once this returns. */
-  if (!_ptl_preprocess_cuda_check (cudaMemcpy (pp->dark, plan->dark,
-                                               pp->crop_pixels * sizeof (float),
-                                               cudaMemcpyHostToDevice),
-                                   "cudaMemcpy (dark)", error)
-      || !_ptl_preprocess_cuda_check (cudaMemcpy (pp->scale, plan->scale,
-                                                  pp->crop_pixels * sizeof (float),
-                                                  cudaMemcpyHostToDevice),
-                                      "cudaMemcpy (scale)", error)
-      || !_ptl_preprocess_cuda_check (cudaMemcpy (pp->static_mask, plan->static_mask,
-                                                  pp->out_pixels, cudaMemcpyHostToDevice),
-                                      "cudaMemcpy (mask)", error))
+  /* On the compute stream, after any chunk still using the old plan, and before the next
+   * kernel (a plain cudaMemcpy from pageable memory runs on the legacy default stream, which
+   * the non-blocking compute stream does not wait for). Synchronous: the plan's arrays are
+   * the caller's, and may change once this returns. */
+  if (!_ptl_preprocess_cuda_check (cudaMemcpyAsync (pp->dark, plan->dark,
+                                                    pp->crop_pixels * sizeof (float),
+                                                    cudaMemcpyHostToDevice, pp->compute),
+                                   "cudaMemcpyAsync (dark)", error)
+      || !_ptl_preprocess_cuda_check (cudaMemcpyAsync (pp->scale, plan->scale,
+                                                       pp->crop_pixels * sizeof (float),
+                                                       cudaMemcpyHostToDevice, pp->compute),
+                                      "cudaMemcpyAsync (scale)", error)
+      || !_ptl_preprocess_cuda_check (cudaMemcpyAsync (pp->static_mask, plan->static_mask,
+                                                       pp->out_pixels, cudaMemcpyHostToDevice,
+                                                       pp->compute),
+                                      "cudaMemcpyAsync (mask)", error)
+      || !_ptl_preprocess_cuda_check (cudaStreamSynchronize (pp->compute),
+                                      "cudaStreamSynchronize (plan)", error))
     return FALSE;
   pp->has_plan = TRUE;
   return TRUE;
