@@ -41,7 +41,7 @@ ptl_recon_params_init (PtlReconParams *params)
     /* PtyLab's mPIE values (algorithms.md §3.3). */
     .momentum = 0.7,
     .momentum_step = 0.3,
-    .momentum_interval = 20,
+    .momentum_interval = 0, /* a fraction of the scan: see ptl-engine-pie.c */
     .relax = 0.0, /* each algorithm's own: see ptl_recon_params_fill_defaults */
     .overlap_iterations = 1,
     .ml_noise = PTL_ML_NOISE_GAUSSIAN,
@@ -134,8 +134,6 @@ ptl_recon_params_fill_defaults (PtlReconParams *params)
     params->batch_size = defaults.batch_size;
   if (params->momentum_step == 0.0)
     params->momentum_step = defaults.momentum_step;
-  if (params->momentum_interval == 0)
-    params->momentum_interval = defaults.momentum_interval;
   /* Classic DM, and RAAR with PtyPy's β (at 1 it would be DM itself). */
   if (params->relax == 0.0)
     params->relax = params->algorithm == PTL_ALGORITHM_RAAR ? 0.75 : 1.0;

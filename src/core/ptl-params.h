@@ -46,7 +46,8 @@ typedef struct
                                     * (1 = sequential PIE; larger fills a GPU) */
   double       momentum;           /* mPIE friction η in [0, 1) */
   double       momentum_step;      /* mPIE feedback γ in (0, 1] */
-  guint        momentum_interval;  /* mPIE: frames between momentum steps */
+  guint        momentum_interval;  /* mPIE: frames between momentum steps; 0 (the default):
+                                    * a sixteenth of the frames so far, at least 20 */
   double       relax;              /* DM blend (1 = classic DM) or RAAR β, in (0, 1];
                                     * 0: DM 1, RAAR 0.75 */
   guint        overlap_iterations; /* DM/AP/RAAR object–probe refinement passes */

@@ -10,6 +10,15 @@
 
 #include "core/ptl-error.h"
 
+/* The frames between momentum steps when the parameters leave it open: PtyLab's 20 on
+ * small scans, and the paper's fraction of the positions on large ones. Each step passes
+ * over the whole canvas, which grows with the scan; at a fixed 20 frames its cost per frame
+ * grew with the number of frames (+18 µs per frame-iteration at 1,257 frames of 128², 4.5 at
+ * 300), while a sixteenth of the scan keeps it flat. At 1,257 frames it also converged no
+ * worse: object NRMSE 0.0093 after 100 iterations against 0.0119 with 20. */
+#define MOMENTUM_MIN_INTERVAL 20
+#define MOMENTUM_STEPS_PER_SWEEP 16
+
 typedef struct
 {
   PtlBuffer *object_snapshot;
@@ -72,6 +81,15 @@ momentum_new (PtlEngine *engine,
   return mo;
 }
 
+static guint
+momentum_interval (PtlEngine *engine)
+{
+  guint interval = engine->params.momentum_interval;
+
+  return interval ? interval : MAX (MOMENTUM_MIN_INTERVAL,
+                                    engine->n_frames / MOMENTUM_STEPS_PER_SWEEP);
+}
+
 static gboolean
 momentum_step (PtlEngine *engine,
                guint      frames,
@@ -84,7 +102,7 @@ momentum_step (PtlEngine *engine,
   if (mo == NULL && (mo = momentum_new (engine, error)) == NULL)
     return FALSE;
   mo->since += frames;
-  if (mo->since < p->momentum_interval)
+  if (mo->since < momentum_interval (engine))
     return TRUE;
   mo->since = 0;
   return ptl_backend_momentum (engine->backend, engine->object, mo->object_snapshot,

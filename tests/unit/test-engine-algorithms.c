@@ -277,6 +277,59 @@ test_mpie (void)
   check_algorithm (&params, 60, 0.03);
 }
 
+/* The object after two iterations of mPIE with momentum steps every `interval` frames
+ * (0: the engine's choice), on the case's scan. */
+static PtlArray *
+mpie_object (Case *c,
+             guint interval)
+{
+  g_autoptr (GError) error = NULL;
+  PtlReconParams params;
+
+  model_params (&params, PTL_ALGORITHM_MPIE);
+  params.momentum_interval = interval;
+  g_autoptr (PtlEngine) engine = new_engine (c, &params);
+  iterate (engine, 2);
+  PtlArray *object = ptl_engine_get_object (engine, &error);
+  g_assert_no_error (error);
+  return object;
+}
+
+static gboolean
+same_array (const PtlArray *a,
+            const PtlArray *b)
+{
+  return ptl_array_bytes (a) == ptl_array_bytes (b)
+         && memcmp (a->data, b->data, ptl_array_bytes (a)) == 0;
+}
+
+/* Left open, the momentum interval is PtyLab's 20 frames on a small scan and a sixteenth
+ * of the frames on a large one, where a step every 20 frames over the whole canvas would
+ * cost more per frame the larger the scan. */
+static void
+test_mpie_interval (void)
+{
+  PtlSimParams sim;
+  Case small, large;
+
+  case_init (&small);
+  g_autoptr (PtlArray) small_auto = mpie_object (&small, 0);
+  g_autoptr (PtlArray) small_20 = mpie_object (&small, 20);
+  g_assert_true (same_array (small_auto, small_20));
+  case_clear (&small);
+
+  ptl_sim_params_init (&sim);
+  sim.geometry.frame_size = 64;
+  sim.n_frames = 640;
+  case_init_with (&large, &sim, 1);
+  g_autoptr (PtlArray) large_auto = mpie_object (&large, 0);
+  g_autoptr (PtlArray) large_40 = mpie_object (&large, 40);
+  g_autoptr (PtlArray) large_20 = mpie_object (&large, 20);
+  g_assert_true (same_array (large_auto, large_40));
+  g_assert_false (same_array (large_auto, large_20));
+  case_clear (&large);
+}
+
 /* Mini-batches: exit waves of 8 frames from one model, as on a GPU. */
 static void
 test_minibatch_rpie (void)
@@ -437,6 +490,7 @@ main (int   argc,
   g_test_add_func ("/engine/raar", test_raar);
   g_test_add_func ("/engine/ap", test_ap);
   g_test_add_func ("/engine/mpie", test_mpie);
+  g_test_add_func ("/engine/mpie-interval", test_mpie_interval);
   g_test_add_func ("/engine/rpie-minibatch", test_minibatch_rpie);
   g_test_add_func ("/engine/ml-gaussian-after-dm", test_ml_gaussian);
   g_test_add_func ("/engine/ml-poisson-after-dm", test_ml_poisson);
