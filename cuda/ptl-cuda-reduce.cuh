@@ -1,6 +1,8 @@
 /* Device-side reductions shared by the kernel files: within a block, and across the blocks
- * of one batch slot. Every reduction runs in a fixed order, so that results do not depend
- * on which block finishes first and runs repeat bit for bit. */
+ * of one batch slot. Every reduction here runs in a fixed order, so that its result does not
+ * depend on which block finishes first and repeats bit for bit. The batched engines' sums
+ * onto the canvas and the probe (waves-kernels.cu) use atomics instead, in whatever order
+ * the blocks arrive: DM, AP, RAAR and ML do not repeat bit for bit on CUDA. */
 #pragma once
 
 #include <cuComplex.h>
